@@ -1,0 +1,43 @@
+/**
+ * @file wos_claims.h
+ * @brief The identity the module hands on: environment variables for CGI/PHP
+ *        and headers for proxied backends, and the names it must scrub.
+ */
+#ifndef WOS_CLAIMS_H
+#define WOS_CLAIMS_H
+
+#include "wos_common.h"
+#include "wos_jwt.h"
+#include "wos_session.h"
+
+/** One piece of identity: its variable name, its header name and value. */
+typedef struct wos_identity_var {
+    const char *env;       /**< e.g. "WORKOS_USER_ID" */
+    const char *header;    /**< e.g. "X-WorkOS-User-Id" */
+    const char *value;     /**< sanitised: no CR, LF or NUL; never NULL */
+} wos_identity_var;
+
+/**
+ * The identity of an authenticated session, in a fixed order: WORKOS_USER_ID,
+ * _USER_EMAIL, _USER_FIRST_NAME, _USER_LAST_NAME, _USER_EMAIL_VERIFIED
+ * ("true"/"false"), _ORGANIZATION_ID, _ROLE, _ROLES, _PERMISSIONS,
+ * _ENTITLEMENTS, _FEATURE_FLAGS (lists comma-separated), _SESSION_ID,
+ * _AUTHENTICATION_METHOD, _IMPERSONATOR_EMAIL, _IMPERSONATOR_REASON,
+ * _ACCESS_TOKEN_EXPIRES (seconds since the epoch), and WORKOS_ACCESS_TOKEN
+ * when @p with_token. Values that are absent are left out.
+ */
+apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
+                                      const wos_claims *c, int with_token);
+
+/**
+ * 1 if an incoming request header named @p name must be removed before the
+ * module sets identity: it equals, case-insensitively and with '-' and '_'
+ * treated alike, any header the module sets (X-WorkOS-*), any WORKOS_*
+ * variable name, or REMOTE_USER / AUTH_TYPE.
+ */
+int wos_header_is_reserved(const char *name);
+
+/** Replace CR, LF, NUL and other control characters with a space. */
+char *wos_sanitize_value(apr_pool_t *p, const char *v);
+
+#endif

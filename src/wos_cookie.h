@@ -1,0 +1,72 @@
+/**
+ * @file wos_cookie.h
+ * @brief Reading the Cookie header and writing Set-Cookie, with chunking.
+ *
+ * A session too large for one cookie is split across <name>.0, <name>.1, ...
+ * (the naming authkit uses). Reading prefers the unchunked <name>.
+ */
+#ifndef WOS_COOKIE_H
+#define WOS_COOKIE_H
+
+#include "wos_common.h"
+
+/** Hard cap on chunks read or written. */
+#define WOS_COOKIE_MAX_CHUNKS 16
+/** Largest chunk size an operator may configure (bytes of value). */
+#define WOS_COOKIE_MAX_CHUNK_SIZE 4000
+/** Smallest chunk size an operator may configure. */
+#define WOS_COOKIE_MIN_CHUNK_SIZE 512
+/** Default chunk size: value bytes per cookie, leaving room for name and attributes. */
+#define WOS_COOKIE_DEFAULT_CHUNK_SIZE 3800
+
+/** What the request carried under one cookie name. */
+typedef struct wos_cookie_in {
+    const char *value;     /**< the (assembled) value, NULL when absent or unusable */
+    int unchunked;         /**< 1 if <name> itself was present */
+    int chunks;            /**< how many <name>.N were present (any index), for clean-up */
+    int max_index;         /**< highest N seen among <name>.N, -1 if none */
+} wos_cookie_in;
+
+/**
+ * Find @p name in a Cookie header (several headers joined with "; ").
+ * A duplicated name (or duplicated chunk) is WOS_EINVAL: ambiguous input is
+ * never guessed at. Chunks must be contiguous from 0; a gap, an index at or
+ * over WOS_COOKIE_MAX_CHUNKS, or an assembled size over @p max_total is
+ * WOS_EINVAL/WOS_ETOOBIG. *in is filled in every case (value NULL on error),
+ * so the caller can clear what was there. Absent: WOS_ENOKEY.
+ */
+wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
+                       apr_size_t max_total, wos_cookie_in *in);
+
+/** All cookie names in a header that start with @p prefix (const char *). */
+apr_array_header_t *wos_cookie_names_with_prefix(apr_pool_t *p, const char *header,
+                                                 const char *prefix);
+
+typedef struct wos_cookie_attrs {
+    const char *path;        /**< default "/" */
+    const char *domain;      /**< NULL: host-only */
+    const char *same_site;   /**< "Lax", "Strict", "None", or NULL to omit */
+    int secure;
+    int http_only;
+    apr_int64_t max_age;     /**< seconds; < 0 omits Max-Age (a browser-session cookie) */
+} wos_cookie_attrs;
+
+/** One Set-Cookie value. */
+char *wos_cookie_format(apr_pool_t *p, const wos_cookie_attrs *a, const char *name,
+                        const char *value);
+
+/** One Set-Cookie value that deletes @p name (empty value, Max-Age=0, past Expires). */
+char *wos_cookie_format_delete(apr_pool_t *p, const wos_cookie_attrs *a, const char *name);
+
+/**
+ * The Set-Cookie values that store @p value under @p name: one cookie when it
+ * fits @p chunk_size, else <name>.0..N-1; plus deletions of what @p old held
+ * and the new set does not use (the unchunked name, or chunks past N-1).
+ * WOS_ETOOBIG if more than WOS_COOKIE_MAX_CHUNKS would be needed.
+ * A NULL @p value deletes everything @p old held.
+ */
+wos_rv wos_cookie_store(apr_pool_t *p, const wos_cookie_attrs *a, const char *name,
+                        const char *value, apr_size_t chunk_size,
+                        const wos_cookie_in *old, apr_array_header_t **set_cookies);
+
+#endif

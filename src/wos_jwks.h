@@ -1,0 +1,43 @@
+/**
+ * @file wos_jwks.h
+ * @brief The WorkOS JSON Web Key Set: RSA signing keys by kid.
+ */
+#ifndef WOS_JWKS_H
+#define WOS_JWKS_H
+
+#include <openssl/evp.h>
+#include "wos_common.h"
+
+/** Largest JWKS document accepted (bytes). */
+#define WOS_JWKS_MAX_SIZE (256 * 1024)
+/** Most keys kept from one document. */
+#define WOS_JWKS_MAX_KEYS 32
+/** Smallest RSA modulus accepted (bits). */
+#define WOS_JWKS_MIN_BITS 2048
+
+typedef struct wos_jwk {
+    const char *kid;
+    EVP_PKEY *pkey;      /**< freed when the set's pool is cleared */
+    int bits;
+} wos_jwk;
+
+typedef struct wos_jwks {
+    apr_array_header_t *keys;     /**< wos_jwk: the usable keys */
+    apr_array_header_t *skipped;  /**< const char *: "kid: reason" for each key left out */
+} wos_jwks;
+
+/**
+ * Parse {"keys":[...]}. Keys that are not RSA, carry `use` other than "sig"
+ * or `alg` other than "RS256", have fewer than WOS_JWKS_MIN_BITS bits, or are
+ * malformed are skipped and reported; the good ones are kept. A kid seen
+ * twice keeps neither copy (ambiguous). WOS_EINVAL if the document itself is
+ * malformed, WOS_ETOOBIG over WOS_JWKS_MAX_SIZE; an empty usable set is WOS_OK
+ * with no keys (the caller decides).
+ */
+wos_rv wos_jwks_parse(apr_pool_t *p, const char *doc, apr_size_t len,
+                      wos_jwks **out, const char **err);
+
+/** The key whose kid equals @p kid exactly, or NULL. */
+const wos_jwk *wos_jwks_find(const wos_jwks *set, const char *kid);
+
+#endif

@@ -1,0 +1,49 @@
+/**
+ * @file wos_session.h
+ * @brief The session payload, in the exact JSON shape the WorkOS Node SDK seals.
+ *
+ * {"organizationId"?, "user":{camelCase user}, "accessToken", "refreshToken",
+ *  "authenticationMethod"?, "impersonator"?:{"email","reason"}}
+ */
+#ifndef WOS_SESSION_H
+#define WOS_SESSION_H
+
+#include <jansson.h>
+#include "wos_common.h"
+
+typedef struct wos_session {
+    const char *access_token;            /**< required */
+    const char *refresh_token;           /**< required */
+    const char *organization_id;         /**< NULL when absent */
+    const char *authentication_method;   /**< NULL when absent */
+    const char *impersonator_email;      /**< NULL when not impersonating */
+    const char *impersonator_reason;     /**< NULL when absent */
+    const char *user_id;                 /**< required: user.id */
+    const char *user_email;
+    const char *user_first_name;
+    const char *user_last_name;
+    int user_email_verified;             /**< 1, 0, or -1 when absent */
+    json_t *user;                        /**< the whole camelCase user object (pool-owned) */
+} wos_session;
+
+/** Largest session JSON accepted (bytes). */
+#define WOS_SESSION_MAX_SIZE (48 * 1024)
+
+/**
+ * Parse an unsealed cookie payload. accessToken, refreshToken and user.id
+ * must be strings; any present field of the wrong type is WOS_EINVAL.
+ */
+wos_rv wos_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                         wos_session **out, const char **err);
+
+/**
+ * Build a session from a 200 answer of POST /user_management/authenticate
+ * (snake_case), converting `user` to the SDK's camelCase shape.
+ */
+wos_rv wos_session_from_auth_response(apr_pool_t *p, const char *json, apr_size_t len,
+                                      wos_session **out, const char **err);
+
+/** Serialise in the Node SDK's shape (what wos_seal then seals). */
+char *wos_session_serialize(apr_pool_t *p, const wos_session *s);
+
+#endif
