@@ -1,0 +1,3 @@
+/* placeholder */
+#include "mod_auth_workos.h"
+typedef int mod_auth_workos_config_placeholder;

@@ -1,0 +1,3 @@
+/* wos_api.c: placeholder until implemented. */
+#include "wos_api.h"
+typedef int wos_api_placeholder;

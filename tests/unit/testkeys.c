@@ -1,0 +1,2 @@
+#include "testkeys.h"
+typedef int wos_testkeys_placeholder;

@@ -1,0 +1,3 @@
+#ifndef WOS_TESTKEYS_H
+#define WOS_TESTKEYS_H
+#endif
