@@ -1,3 +1,136 @@
+/*
+ * mod_auth_workos.h: what the glue files share: configuration records,
+ * per-request state, and the functions each glue file offers the others.
+ * The logic lives in src/ (no httpd types there); these files translate.
+ */
 #ifndef MOD_AUTH_WORKOS_H
 #define MOD_AUTH_WORKOS_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_request.h>
+#include <ap_socache.h>
+#include <apr_global_mutex.h>
+
+#include "wos_api.h"
+#include "wos_cache.h"
+#include "wos_authn.h"
+#include "wos_claims.h"
+#include "wos_cookie.h"
+#include "wos_jwt.h"
+#include "wos_keys.h"
+#include "wos_session.h"
+
+#ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
+APLOG_USE_MODULE(auth_workos);
+#endif
+extern module AP_MODULE_DECLARE_DATA auth_workos_module;
+
+#define WOS_AUTH_TYPE   "WorkOS"
+#define WOS_UNSET       -1
+#define WOS_MUTEX_TYPE  "auth-workos-cache"
+#define WOS_DEFAULT_BASE_URL "https://api.workos.com"
+
+typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
+typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
+enum { WOS_PASS_ENV = 1, WOS_PASS_HEADERS = 2 };
+
+/** Per-directory (and server-default) settings; unset = NULL or WOS_UNSET. */
+typedef struct wos_dir_cfg {
+    const char *client_id;
+    const char *api_key;
+    apr_array_header_t *passwords;      /* const char *: first seals, all unseal */
+    const char *api_base_url;
+    const char *cookie_name;
+    const char *cookie_domain;
+    const char *cookie_path;
+    const char *cookie_samesite;
+    int cookie_secure;
+    apr_int64_t cookie_max_age;
+    int cookie_chunk_size;
+    int unauth_action;
+    int remote_user;
+    int pass_claims;                    /* WOS_PASS_* bits; 0 = none */
+    int pass_token;
+    int clock_skew;
+    apr_array_header_t *issuers;
+    int jwks_ttl;
+    int http_timeout;
+    const char *ca_file;
+    /* sign-in flows */
+    const char *redirect_uri;
+    const char *login_uri;
+    const char *signup_uri;
+    const char *logout_uri;
+    const char *logout_return_to;
+    const char *switch_org_uri;
+    int refresh_before;
+    const char *connection;
+    const char *organization;
+    apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
+} wos_dir_cfg;
+
+/** Per-server settings and the shared cache (the main server's is the one used). */
+typedef struct wos_srv_cfg {
+    const char *cache_spec;             /* "provider[:args]" as configured */
+    const char *cache_name;
+    const char *cache_args;
+    const ap_socache_provider_t *cache_provider;
+    ap_socache_instance_t *cache_inst;
+    apr_global_mutex_t *cache_mutex;    /* only for providers that are not MP-safe */
+    wos_cache cache;                    /* the seam handed to src/ */
+    wos_keystore *keys;                 /* per process, made in child_init */
+} wos_srv_cfg;
+
+/** What one request learned; kept in r->request_config. */
+typedef struct wos_req {
+    int done;                           /* authentication attempted */
+    wos_session *session;
+    wos_claims *claims;
+} wos_req;
+
+/* mod_auth_workos_config.c */
+extern const command_rec wos_cmds[];
+void *wos_create_dir_cfg(apr_pool_t *p, char *dir);
+void *wos_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
+void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s);
+void *wos_merge_srv_cfg(apr_pool_t *p, void *base, void *add);
+wos_dir_cfg *wos_dcfg(request_rec *r);
+wos_srv_cfg *wos_scfg(server_rec *s);
+/* Effective values with defaults applied. */
+const char *wos_cfg_base_url(const wos_dir_cfg *c);
+const char *wos_cfg_cookie_name(const wos_dir_cfg *c);
+int wos_cfg_int(int v, int dflt);
+void wos_cfg_api(request_rec *r, const wos_dir_cfg *c, wos_api_cfg *api);
+void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a);
+
+/* mod_auth_workos_cache.c */
+int wos_cache_pre_config(apr_pool_t *pconf);
+int wos_cache_post_config(apr_pool_t *pconf, server_rec *s);
+void wos_cache_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* mod_auth_workos_authz.c */
+void wos_register_authz_providers(apr_pool_t *p);
+
+/* mod_auth_workos_identity.c */
+int wos_scrub_headers(request_rec *r);
+void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st);
+wos_req *wos_req_state(request_rec *r);
+
+/* mod_auth_workos.c */
+void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies);
+void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *value,
+                              const wos_cookie_in *old);
+void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
+                       wos_api_cfg *api);
+int wos_check_config(request_rec *r, const wos_dir_cfg *c);
+
+/* mod_auth_workos_flows.c */
+int wos_is_browser(request_rec *r);
+int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
+                    const char *screen_hint);
+int wos_flow_handler(request_rec *r, int lookup_uri);
+const char *wos_cookie_header(request_rec *r);
+
 #endif

@@ -1,3 +1,524 @@
-/* placeholder */
+/*
+ * mod_auth_workos_config.c: directives, their validation, and merging.
+ * Every value is checked when the configuration is read, so `apachectl
+ * configtest` names the directive that is wrong.
+ */
+#include <stdlib.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <http_core.h>
+
 #include "mod_auth_workos.h"
-typedef int mod_auth_workos_config_placeholder;
+#include "wos_cookie.h"
+#include "wos_seal.h"
+
+#define DFLT_COOKIE_NAME "wos-session"
+#define DFLT_MAX_AGE     34560000   /* 400 days: the tokens, not the cookie, bound a session */
+
+void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
+{
+    wos_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
+
+    c->cookie_secure = WOS_UNSET;
+    c->cookie_max_age = WOS_UNSET;
+    c->cookie_chunk_size = WOS_UNSET;
+    c->unauth_action = WOS_UNSET;
+    c->remote_user = WOS_UNSET;
+    c->pass_claims = WOS_UNSET;
+    c->pass_token = WOS_UNSET;
+    c->clock_skew = WOS_UNSET;
+    c->jwks_ttl = WOS_UNSET;
+    c->http_timeout = WOS_UNSET;
+    c->refresh_before = WOS_UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_INT(f) c->f = add->f != WOS_UNSET ? add->f : base->f
+
+void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    wos_dir_cfg *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+
+    MERGE_PTR(client_id);
+    MERGE_PTR(api_key);
+    MERGE_PTR(passwords);
+    MERGE_PTR(api_base_url);
+    MERGE_PTR(cookie_name);
+    MERGE_PTR(cookie_domain);
+    MERGE_PTR(cookie_path);
+    MERGE_PTR(cookie_samesite);
+    MERGE_INT(cookie_secure);
+    MERGE_INT(cookie_max_age);
+    MERGE_INT(cookie_chunk_size);
+    MERGE_INT(unauth_action);
+    MERGE_INT(remote_user);
+    MERGE_INT(pass_claims);
+    MERGE_INT(pass_token);
+    MERGE_INT(clock_skew);
+    MERGE_PTR(issuers);
+    MERGE_INT(jwks_ttl);
+    MERGE_INT(http_timeout);
+    MERGE_PTR(ca_file);
+    MERGE_PTR(redirect_uri);
+    MERGE_PTR(login_uri);
+    MERGE_PTR(signup_uri);
+    MERGE_PTR(logout_uri);
+    MERGE_PTR(logout_return_to);
+    MERGE_PTR(switch_org_uri);
+    MERGE_INT(refresh_before);
+    MERGE_PTR(connection);
+    MERGE_PTR(organization);
+    MERGE_PTR(redirect_allow);
+    return c;
+}
+
+void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(wos_srv_cfg));
+}
+
+void *wos_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    wos_srv_cfg *c = apr_pcalloc(p, sizeof(*c)), *base = basev, *add = addv;
+
+    *c = *base;
+    if (add->cache_spec) {
+        c->cache_spec = add->cache_spec;
+        c->cache_name = add->cache_name;
+        c->cache_args = add->cache_args;
+    }
+    return c;
+}
+
+wos_dir_cfg *wos_dcfg(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &auth_workos_module);
+}
+
+wos_srv_cfg *wos_scfg(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &auth_workos_module);
+}
+
+int wos_cfg_int(int v, int dflt)
+{
+    return v == WOS_UNSET ? dflt : v;
+}
+
+const char *wos_cfg_base_url(const wos_dir_cfg *c)
+{
+    return c->api_base_url ? c->api_base_url : WOS_DEFAULT_BASE_URL;
+}
+
+const char *wos_cfg_cookie_name(const wos_dir_cfg *c)
+{
+    return c->cookie_name ? c->cookie_name : DFLT_COOKIE_NAME;
+}
+
+void wos_cfg_api(request_rec *r, const wos_dir_cfg *c, wos_api_cfg *api)
+{
+    long t = wos_cfg_int(c->http_timeout, 5);
+
+    api->base_url = wos_cfg_base_url(c);
+    api->client_id = c->client_id;
+    api->api_key = c->api_key;
+    api->http.timeout_ms = t * 1000;
+    api->http.connect_timeout_ms = t * 1000 < 3000 ? t * 1000 : 3000;
+    api->http.ca_file = c->ca_file;
+    api->http.max_response = 1024 * 1024;
+}
+
+void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
+{
+    a->path = c->cookie_path ? c->cookie_path : "/";
+    a->domain = c->cookie_domain;
+    a->same_site = c->cookie_samesite ? c->cookie_samesite : "Lax";
+    a->secure = wos_cfg_int(c->cookie_secure, 1);
+    a->http_only = 1;
+    a->max_age = c->cookie_max_age == WOS_UNSET ? DFLT_MAX_AGE : c->cookie_max_age;
+}
+
+/* --- values ------------------------------------------------------------- */
+
+/* A secret is a literal, env:NAME or file:/path, resolved once at start-up. */
+static const char *resolve_secret(cmd_parms *cmd, const char *arg, const char **out)
+{
+    if (strncmp(arg, "env:", 4) == 0) {
+        const char *v = getenv(arg + 4);
+        if (!v || !*v)
+            return apr_psprintf(cmd->pool, "%s: environment variable %s is not set",
+                                cmd->cmd->name, arg + 4);
+        *out = apr_pstrdup(cmd->pool, v);
+        return NULL;
+    }
+    if (strncmp(arg, "file:", 5) == 0) {
+        const char *path = ap_server_root_relative(cmd->pool, arg + 5);
+        apr_file_t *f;
+        char buf[4096];
+        apr_size_t n = sizeof(buf) - 1;
+
+        if (!path || apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool) != APR_SUCCESS)
+            return apr_psprintf(cmd->pool, "%s: cannot read %s", cmd->cmd->name, arg + 5);
+        if (apr_file_read(f, buf, &n) != APR_SUCCESS)
+            n = 0;
+        apr_file_close(f);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+            n--;
+        if (n == 0)
+            return apr_psprintf(cmd->pool, "%s: %s is empty", cmd->cmd->name, arg + 5);
+        *out = apr_pstrmemdup(cmd->pool, buf, n);
+        return NULL;
+    }
+    *out = arg;
+    return NULL;
+}
+
+static const char *parse_int(cmd_parms *cmd, const char *arg, long lo, long hi, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (!*arg || *end || v < lo || v > hi)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from %ld to %ld",
+                            cmd->cmd->name, arg, lo, hi);
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *check_url(cmd_parms *cmd, const char *arg)
+{
+    if (strncasecmp(arg, "https://", 8) && strncasecmp(arg, "http://", 7))
+        return apr_psprintf(cmd->pool, "%s: '%s' must be an http:// or https:// URL",
+                            cmd->cmd->name, arg);
+    return NULL;
+}
+
+/* A module endpoint: an absolute path, or (for the callback) an absolute URL. */
+static const char *check_path_or_url(cmd_parms *cmd, const char *arg, int url_ok)
+{
+    if (arg[0] == '/' && arg[1] != '/')
+        return NULL;
+    if (url_ok && !check_url(cmd, arg))
+        return NULL;
+    return apr_psprintf(cmd->pool, "%s: '%s' must be a path starting with /%s",
+                        cmd->cmd->name, arg, url_ok ? " or an http(s) URL" : "");
+}
+
+/* --- directive handlers --------------------------------------------------- */
+
+#define DCFG(mconfig) ((wos_dir_cfg *)(mconfig))
+
+static const char *set_client_id(cmd_parms *cmd, void *m, const char *arg)
+{
+    if (!*arg)
+        return "WorkOSClientID: must not be empty";
+    DCFG(m)->client_id = arg;
+    return NULL;
+}
+
+static const char *set_api_key(cmd_parms *cmd, void *m, const char *arg)
+{
+    return resolve_secret(cmd, arg, &DCFG(m)->api_key);
+}
+
+static const char *set_passwords(cmd_parms *cmd, void *m, int argc, char *const argv[])
+{
+    apr_array_header_t *pw = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    int i;
+
+    if (argc < 1)
+        return "WorkOSCookiePassword: at least one password is required";
+    for (i = 0; i < argc; i++) {
+        const char *v = NULL, *err = resolve_secret(cmd, argv[i], &v);
+        if (err)
+            return err;
+        if (strlen(v) < WOS_SEAL_MIN_PASSWORD)
+            return apr_psprintf(cmd->pool, "WorkOSCookiePassword: password %d is shorter "
+                                "than %d characters", i + 1, WOS_SEAL_MIN_PASSWORD);
+        APR_ARRAY_PUSH(pw, const char *) = v;
+    }
+    DCFG(m)->passwords = pw;
+    return NULL;
+}
+
+static const char *set_base_url(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *err = check_url(cmd, arg);
+    char *u;
+    apr_size_t n;
+
+    if (err)
+        return err;
+    u = apr_pstrdup(cmd->pool, arg);
+    n = strlen(u);
+    while (n > 0 && u[n - 1] == '/')
+        u[--n] = '\0';
+    DCFG(m)->api_base_url = u;
+    return NULL;
+}
+
+static const char *set_cookie_name(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *c;
+
+    for (c = arg; *c; c++)
+        if (!apr_isalnum(*c) && !strchr("-_.", *c))
+            return "WorkOSCookieName: use letters, digits, '-', '_' and '.' only";
+    if (!*arg)
+        return "WorkOSCookieName: must not be empty";
+    DCFG(m)->cookie_name = arg;
+    return NULL;
+}
+
+static const char *set_cookie_attr(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *c;
+    int which = (int)(long)cmd->info;
+
+    for (c = arg; *c; c++)
+        if (apr_iscntrl(*c) || *c == ';' || *c == ',' || *c == ' ')
+            return apr_psprintf(cmd->pool, "%s: invalid character in '%s'", cmd->cmd->name, arg);
+    if (which == 0)
+        DCFG(m)->cookie_domain = arg;
+    else {
+        if (arg[0] != '/')
+            return "WorkOSCookiePath: must start with /";
+        DCFG(m)->cookie_path = arg;
+    }
+    return NULL;
+}
+
+static const char *set_samesite(cmd_parms *cmd, void *m, const char *arg)
+{
+    if (!strcasecmp(arg, "Lax"))
+        DCFG(m)->cookie_samesite = "Lax";
+    else if (!strcasecmp(arg, "Strict"))
+        DCFG(m)->cookie_samesite = "Strict";
+    else if (!strcasecmp(arg, "None"))
+        DCFG(m)->cookie_samesite = "None";
+    else
+        return "WorkOSCookieSameSite: must be Lax, Strict or None";
+    return NULL;
+}
+
+static const char *set_secure(cmd_parms *cmd, void *m, int on)
+{
+    DCFG(m)->cookie_secure = on;
+    return NULL;
+}
+
+static const char *set_pass_token(cmd_parms *cmd, void *m, int on)
+{
+    DCFG(m)->pass_token = on;
+    return NULL;
+}
+
+static const char *set_max_age(cmd_parms *cmd, void *m, const char *arg)
+{
+    int v = 0;
+    const char *err = parse_int(cmd, arg, 0, 34560000, &v);
+    if (!err)
+        DCFG(m)->cookie_max_age = v;
+    return err;
+}
+
+static const char *set_chunk_size(cmd_parms *cmd, void *m, const char *arg)
+{
+    return parse_int(cmd, arg, WOS_COOKIE_MIN_CHUNK_SIZE, WOS_COOKIE_MAX_CHUNK_SIZE,
+                     &DCFG(m)->cookie_chunk_size);
+}
+
+static const char *set_unauth(cmd_parms *cmd, void *m, const char *arg)
+{
+    if (!strcasecmp(arg, "login"))
+        DCFG(m)->unauth_action = WOS_UNAUTH_LOGIN;
+    else if (!strcmp(arg, "401"))
+        DCFG(m)->unauth_action = WOS_UNAUTH_401;
+    else if (!strcmp(arg, "403"))
+        DCFG(m)->unauth_action = WOS_UNAUTH_403;
+    else if (!strcasecmp(arg, "pass"))
+        DCFG(m)->unauth_action = WOS_UNAUTH_PASS;
+    else
+        return "WorkOSUnauthAction: must be login, 401, 403 or pass";
+    return NULL;
+}
+
+static const char *set_remote_user(cmd_parms *cmd, void *m, const char *arg)
+{
+    if (!strcasecmp(arg, "email"))
+        DCFG(m)->remote_user = WOS_USER_EMAIL;
+    else if (!strcasecmp(arg, "id"))
+        DCFG(m)->remote_user = WOS_USER_ID;
+    else
+        return "WorkOSRemoteUser: must be email or id";
+    return NULL;
+}
+
+static const char *set_pass_claims(cmd_parms *cmd, void *m, const char *arg)
+{
+    if (!strcasecmp(arg, "environment"))
+        DCFG(m)->pass_claims = WOS_PASS_ENV;
+    else if (!strcasecmp(arg, "headers"))
+        DCFG(m)->pass_claims = WOS_PASS_HEADERS;
+    else if (!strcasecmp(arg, "both"))
+        DCFG(m)->pass_claims = WOS_PASS_ENV | WOS_PASS_HEADERS;
+    else if (!strcasecmp(arg, "none"))
+        DCFG(m)->pass_claims = 0;
+    else
+        return "WorkOSPassClaimsAs: must be environment, headers, both or none";
+    return NULL;
+}
+
+/* Integer directives share one handler; cmd->info is the field's offset. */
+static const char *set_seconds(cmd_parms *cmd, void *m, const char *arg)
+{
+    long off = (long)cmd->info;
+    long hi = off == APR_OFFSETOF(wos_dir_cfg, http_timeout) ? 120 : 86400 * 30;
+    long lo = off == APR_OFFSETOF(wos_dir_cfg, http_timeout)
+           || off == APR_OFFSETOF(wos_dir_cfg, jwks_ttl) ? 1 : 0;
+    return parse_int(cmd, arg, lo, hi, (int *)((char *)m + off));
+}
+
+static const char *set_issuers(cmd_parms *cmd, void *m, int argc, char *const argv[])
+{
+    apr_array_header_t *a = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    int i;
+
+    if (argc < 1)
+        return "WorkOSIssuer: at least one issuer is required";
+    for (i = 0; i < argc; i++)
+        APR_ARRAY_PUSH(a, const char *) = argv[i];
+    DCFG(m)->issuers = a;
+    return NULL;
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t fi;
+
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "WorkOSCAFile: cannot read %s", arg);
+    DCFG(m)->ca_file = path;
+    return NULL;
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *m, const char *arg)
+{
+    long off = (long)cmd->info;
+    int url_ok = off == APR_OFFSETOF(wos_dir_cfg, redirect_uri)
+              || off == APR_OFFSETOF(wos_dir_cfg, logout_return_to);
+    const char *err = check_path_or_url(cmd, arg, url_ok);
+
+    if (!err)
+        *(const char **)((char *)m + off) = arg;
+    return err;
+}
+
+static const char *set_string(cmd_parms *cmd, void *m, const char *arg)
+{
+    *(const char **)((char *)m + (long)cmd->info) = arg;
+    return NULL;
+}
+
+static const char *set_redirect_allow(cmd_parms *cmd, void *m, int argc, char *const argv[])
+{
+    apr_array_header_t *a = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        const char *err = check_url(cmd, argv[i]);
+        if (err)
+            return err;
+        APR_ARRAY_PUSH(a, const char *) = argv[i];
+    }
+    DCFG(m)->redirect_allow = a;
+    return NULL;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *m, const char *arg)
+{
+    wos_srv_cfg *s = wos_scfg(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *colon = strchr(arg, ':');
+
+    if (err)
+        return err;
+    s->cache_spec = arg;
+    s->cache_name = colon ? apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(colon - arg)) : arg;
+    s->cache_args = colon ? colon + 1 : NULL;
+    if (!*s->cache_name)
+        return "WorkOSCache: a mod_socache provider name is required (e.g. shmcb)";
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(wos_dir_cfg, f)
+#define WOS_CONF (RSRC_CONF | ACCESS_CONF)
+
+const command_rec wos_cmds[] = {
+    AP_INIT_TAKE1("WorkOSClientID", set_client_id, NULL, WOS_CONF,
+                  "The WorkOS client ID (client_...)"),
+    AP_INIT_TAKE1("WorkOSAPIKey", set_api_key, NULL, WOS_CONF,
+                  "The WorkOS API key: a literal, env:NAME or file:/path"),
+    AP_INIT_TAKE_ARGV("WorkOSCookiePassword", set_passwords, NULL, WOS_CONF,
+                      "Cookie passwords (>= 32 characters): the first seals, all unseal"),
+    AP_INIT_TAKE1("WorkOSAPIBaseURL", set_base_url, NULL, WOS_CONF,
+                  "WorkOS API base URL (default https://api.workos.com)"),
+    AP_INIT_TAKE1("WorkOSCookieName", set_cookie_name, NULL, WOS_CONF,
+                  "Session cookie name (default wos-session)"),
+    AP_INIT_TAKE1("WorkOSCookieDomain", set_cookie_attr, (void *)0, WOS_CONF,
+                  "Session cookie Domain attribute (default: host only)"),
+    AP_INIT_TAKE1("WorkOSCookiePath", set_cookie_attr, (void *)1, WOS_CONF,
+                  "Session cookie Path attribute (default /)"),
+    AP_INIT_TAKE1("WorkOSCookieSameSite", set_samesite, NULL, WOS_CONF,
+                  "Lax (default), Strict or None"),
+    AP_INIT_FLAG("WorkOSCookieSecure", set_secure, NULL, WOS_CONF,
+                 "Mark cookies Secure (default On)"),
+    AP_INIT_TAKE1("WorkOSCookieMaxAge", set_max_age, NULL, WOS_CONF,
+                  "Session cookie Max-Age in seconds (default 34560000)"),
+    AP_INIT_TAKE1("WorkOSCookieChunkSize", set_chunk_size, NULL, WOS_CONF,
+                  "Largest cookie value before the session is split into chunks (default 3800)"),
+    AP_INIT_TAKE1("WorkOSUnauthAction", set_unauth, NULL, WOS_CONF,
+                  "login (default), 401, 403 or pass"),
+    AP_INIT_TAKE1("WorkOSRemoteUser", set_remote_user, NULL, WOS_CONF,
+                  "REMOTE_USER is the user's email (default) or id"),
+    AP_INIT_TAKE1("WorkOSPassClaimsAs", set_pass_claims, NULL, WOS_CONF,
+                  "environment (default), headers, both or none"),
+    AP_INIT_FLAG("WorkOSPassAccessToken", set_pass_token, NULL, WOS_CONF,
+                 "Also pass the access token (default Off)"),
+    AP_INIT_TAKE1("WorkOSClockSkew", set_seconds, OFF(clock_skew), WOS_CONF,
+                  "Allowed clock skew in seconds (default 60)"),
+    AP_INIT_TAKE_ARGV("WorkOSIssuer", set_issuers, NULL, WOS_CONF,
+                      "Accepted token issuers (default: not checked)"),
+    AP_INIT_TAKE1("WorkOSJWKSCacheTTL", set_seconds, OFF(jwks_ttl), WOS_CONF,
+                  "Seconds a fetched JWKS is used (default 3600)"),
+    AP_INIT_TAKE1("WorkOSHTTPTimeout", set_seconds, OFF(http_timeout), WOS_CONF,
+                  "Timeout for calls to WorkOS in seconds (default 5)"),
+    AP_INIT_TAKE1("WorkOSCAFile", set_ca_file, NULL, WOS_CONF,
+                  "CA bundle for TLS to WorkOS (default: the system's)"),
+    AP_INIT_TAKE1("WorkOSCache", set_cache, NULL, RSRC_CONF,
+                  "Shared cache: a mod_socache provider[:args] (default shmcb)"),
+    AP_INIT_TAKE1("WorkOSRedirectURI", set_endpoint, OFF(redirect_uri), WOS_CONF,
+                  "The sign-in callback the module serves (path or absolute URL)"),
+    AP_INIT_TAKE1("WorkOSLoginURI", set_endpoint, OFF(login_uri), WOS_CONF,
+                  "Path that starts sign-in (?return_to=...)"),
+    AP_INIT_TAKE1("WorkOSSignUpURI", set_endpoint, OFF(signup_uri), WOS_CONF,
+                  "Path that starts sign-up (?return_to=...)"),
+    AP_INIT_TAKE1("WorkOSLogoutURI", set_endpoint, OFF(logout_uri), WOS_CONF,
+                  "Path that signs out"),
+    AP_INIT_TAKE1("WorkOSLogoutReturnTo", set_endpoint, OFF(logout_return_to), WOS_CONF,
+                  "Where WorkOS sends the browser after sign-out"),
+    AP_INIT_TAKE1("WorkOSSwitchOrganizationURI", set_endpoint, OFF(switch_org_uri), WOS_CONF,
+                  "Path that switches organization (?organization_id=...&return_to=...)"),
+    AP_INIT_TAKE1("WorkOSRefreshBeforeExpiry", set_seconds, OFF(refresh_before), WOS_CONF,
+                  "Refresh this many seconds before the access token expires (default 60)"),
+    AP_INIT_TAKE1("WorkOSConnection", set_string, OFF(connection), WOS_CONF,
+                  "Sign in through this connection instead of AuthKit"),
+    AP_INIT_TAKE1("WorkOSOrganization", set_string, OFF(organization), WOS_CONF,
+                  "Sign in through this organization's connection"),
+    AP_INIT_TAKE_ARGV("WorkOSRedirectAllow", set_redirect_allow, NULL, WOS_CONF,
+                      "Origins (scheme://host[:port]) allowed as absolute return_to targets"),
+    {NULL}
+};

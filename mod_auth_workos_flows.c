@@ -1,3 +1,414 @@
-/* placeholder */
+/*
+ * mod_auth_workos_flows.c: the endpoints the module serves itself: sign-in
+ * start (and sign-up), the callback, logout, organization switch. They run
+ * as a quick handler, before any <Location> auth, with the server's (or
+ * virtual host's) settings.
+ */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <util_script.h>
+
 #include "mod_auth_workos.h"
-typedef int mod_auth_workos_flows_placeholder;
+#include "wos_json.h"
+#include "wos_rand.h"
+#include "wos_redirect.h"
+#include "wos_seal.h"
+
+#define STATE_PREFIX      "wos-auth-verifier-"
+#define STATE_TTL         600       /* seconds a sign-in may take */
+#define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
+#define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
+
+/* Navigations can follow a redirect; XHR, fetch() and API clients cannot. */
+int wos_is_browser(request_rec *r)
+{
+    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
+    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+
+    if (r->method_number != M_GET)      /* HEAD is M_GET with header_only */
+        return 0;
+    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
+        return 0;
+    if (mode && strcasecmp(mode, "navigate"))
+        return 0;
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+static const char *path_of(const char *uri_or_path)
+{
+    const char *p;
+
+    if (uri_or_path[0] == '/')
+        return uri_or_path;
+    p = strstr(uri_or_path, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    return p ? p : "/";
+}
+
+/* An absolute URL for a configured path or URL, on this request's host. */
+static const char *absolute(request_rec *r, const char *uri_or_path)
+{
+    if (uri_or_path[0] != '/')
+        return uri_or_path;
+    return ap_construct_url(r->pool, uri_or_path, r);
+}
+
+static int error_page(request_rec *r, int status, const char *title, const char *detail)
+{
+    r->status = status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    if (r->header_only)
+        return OK;
+    ap_rprintf(r, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>"
+               "<body><h1>%s</h1><p>%s</p><p><a href=\"/\">Back to the start page</a></p>"
+               "</body></html>\n",
+               ap_escape_html(r->pool, title), ap_escape_html(r->pool, title),
+               ap_escape_html(r->pool, detail ? detail : ""));
+    return OK;
+}
+
+static int redirect(request_rec *r, const char *location)
+{
+    apr_table_setn(r->headers_out, "Location", location);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+/* Query parameters; a repeated name is ambiguous and is refused. */
+static int read_args(request_rec *r, apr_table_t **args)
+{
+    apr_table_t *t = apr_table_make(r->pool, 8);
+    char *q = r->args ? apr_pstrdup(r->pool, r->args) : NULL, *tok, *last;
+
+    for (tok = q ? apr_strtok(q, "&", &last) : NULL; tok; tok = apr_strtok(NULL, "&", &last)) {
+        char *eq = strchr(tok, '=');
+        char *k = tok, *v = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        for (char *c = k; *c; c++)
+            if (*c == '+') *c = ' ';
+        for (char *c = v; *c; c++)
+            if (*c == '+') *c = ' ';
+        if (ap_unescape_url(k) != OK || ap_unescape_url(v) != OK)
+            return HTTP_BAD_REQUEST;
+        if (strlen(v) > MAX_PARAM)
+            return HTTP_BAD_REQUEST;
+        if (apr_table_get(t, k))
+            return HTTP_BAD_REQUEST;
+        apr_table_setn(t, k, v);
+    }
+    *args = t;
+    return OK;
+}
+
+static void state_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
+{
+    wos_cfg_cookie_attrs(c, a);
+    a->path = path_of(c->redirect_uri);
+    a->same_site = "Lax";   /* must survive the top-level redirect back from WorkOS */
+    a->max_age = STATE_TTL;
+}
+
+static const char *state_cookie_name(apr_pool_t *p, const char *state)
+{
+    char *h = wos_sha256_hex(p, state, strlen(state));
+    h[16] = '\0';
+    return apr_pstrcat(p, STATE_PREFIX, h, NULL);
+}
+
+/* At most STATE_MAX_COOKIES sign-ins in flight: drop the oldest ones. */
+static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
+{
+    const char *hdr = wos_cookie_header(r);
+    apr_array_header_t *names = hdr ? wos_cookie_names_with_prefix(r->pool, hdr, STATE_PREFIX)
+                                    : NULL;
+    int i, excess = names ? names->nelts - (STATE_MAX_COOKIES - 1) : 0;
+
+    for (i = 0; i < excess; i++)
+        apr_table_addn(r->err_headers_out, "Set-Cookie",
+                       wos_cookie_format_delete(r->pool, a,
+                                                APR_ARRAY_IDX(names, i, const char *)));
+}
+
+int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
+                    const char *screen_hint)
+{
+    wos_api_cfg api;
+    wos_authorize_params ap;
+    wos_cookie_attrs a;
+    const char *state, *verifier, *target = "/", *sealed, *json;
+    json_t *o;
+
+    if (!c->redirect_uri) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WOS00501: sign-in needs WorkOSRedirectURI (the callback)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (return_to && wos_redirect_validate(r->pool, return_to, c->redirect_allow, &target)
+                     != WOS_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "WOS00502: return target refused; using /");
+        target = "/";
+    }
+    if (wos_rand_token(r->pool, 32, &state) != WOS_OK
+        || wos_rand_token(r->pool, 32, &verifier) != WOS_OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+
+    o = wos_json_pool_own(r->pool, json_object());
+    json_object_set_new(o, "state", json_string(state));
+    json_object_set_new(o, "codeVerifier", json_string(verifier));
+    json_object_set_new(o, "returnPathname", json_string(target));
+    json = wos_json_dump(r->pool, o);
+    if (!json || wos_seal(r->pool, APR_ARRAY_IDX(c->passwords, 0, const char *), json,
+                          strlen(json), STATE_TTL, apr_time_as_msec(apr_time_now()),
+                          &sealed) != WOS_OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+
+    state_cookie_attrs(c, &a);
+    bound_state_cookies(r, &a);
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   wos_cookie_format(r->pool, &a, state_cookie_name(r->pool, state), sealed));
+
+    wos_cfg_api(r, c, &api);
+    memset(&ap, 0, sizeof(ap));
+    ap.redirect_uri = absolute(r, c->redirect_uri);
+    ap.state = state;
+    ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
+    ap.connection_id = c->connection;
+    ap.organization_id = c->organization;
+    ap.provider = (c->connection || c->organization) ? NULL : "authkit";
+    ap.screen_hint = screen_hint;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00503: sending the browser to sign in");
+    return redirect(r, wos_api_authorize_url(r->pool, &api, &ap));
+}
+
+/* The state cookie for @p state, unsealed: {state, codeVerifier, returnPathname}. */
+static int open_state(request_rec *r, const wos_dir_cfg *c, const char *state,
+                      const char **verifier, const char **target)
+{
+    const char *hdr = wos_cookie_header(r), *name = state_cookie_name(r->pool, state);
+    const char *saved, *err;
+    wos_cookie_in in;
+    char *json;
+    apr_size_t len;
+    int idx;
+    json_t *o;
+    wos_cookie_attrs a;
+
+    memset(&in, 0, sizeof(in));
+    if (!hdr || wos_cookie_read(r->pool, hdr, name, 8192, &in) != WOS_OK || !in.value)
+        return 0;
+    state_cookie_attrs(c, &a);
+    apr_table_addn(r->err_headers_out, "Set-Cookie", wos_cookie_format_delete(r->pool, &a, name));
+    if (wos_unseal(r->pool, in.value, strlen(in.value), c->passwords,
+                   apr_time_as_msec(apr_time_now()), &json, &len, &idx, &err) != WOS_OK
+        || wos_json_parse(r->pool, json, len, &o, &err) != WOS_OK
+        || wos_json_get_string(r->pool, o, "state", 0, &saved) != WOS_OK
+        || wos_json_get_string(r->pool, o, "codeVerifier", 0, verifier) != WOS_OK
+        || wos_json_get_string(r->pool, o, "returnPathname", 0, target) != WOS_OK)
+        return 0;
+    return wos_ct_streq(saved, state);
+}
+
+/* A state is good once: remember it until it would have expired anyway. */
+static int first_use(request_rec *r, const char *state)
+{
+    wos_srv_cfg *s = wos_scfg(r->server);
+    const char *key = apr_pstrcat(r->pool, "wos:state:",
+                                  wos_sha256_hex(r->pool, state, strlen(state)), NULL);
+    return s->cache.add(&s->cache, r->pool, key, "1", 1,
+                        apr_time_now() + apr_time_from_sec(STATE_TTL)) == WOS_OK;
+}
+
+static int handle_callback(request_rec *r, const wos_dir_cfg *c)
+{
+    apr_table_t *args;
+    const char *state, *code, *error, *verifier, *target, *sealed, *json, *err = NULL;
+    const char *hdr = wos_cookie_header(r);
+    wos_api_cfg api;
+    wos_auth_result *res;
+    wos_cookie_in old;
+    wos_rv rv;
+
+    if (read_args(r, &args) != OK)
+        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
+                          "The sign-in response was malformed.");
+    state = apr_table_get(args, "state");
+    code = apr_table_get(args, "code");
+    error = apr_table_get(args, "error");
+    if (!state || !*state || !open_state(r, c, state, &verifier, &target)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "WOS00504: callback with a missing, expired or forged state");
+        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
+                          "This sign-in attempt is unknown or has expired. Please sign in again.");
+    }
+    if (!first_use(r, state)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "WOS00505: callback state replayed");
+        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
+                          "This sign-in response was already used.");
+    }
+    if (error) {
+        const char *desc = apr_table_get(args, "error_description");
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00506: sign-in returned error %s",
+                      ap_escape_logitem(r->pool, error));
+        return error_page(r, HTTP_UNAUTHORIZED, "Sign-in was not completed",
+                          desc && *desc ? desc : error);
+    }
+    if (!code || !*code)
+        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed", "No code was returned.");
+
+    wos_cfg_api(r, c, &api);
+    rv = wos_api_authenticate_code(r->pool, &api, code, verifier, r->useragent_ip,
+                                   apr_table_get(r->headers_in, "User-Agent"), &res, &err);
+    if (rv != WOS_OK) {
+        int unavailable = rv == WOS_EUNAVAIL;
+        ap_log_rerror(APLOG_MARK, unavailable ? APLOG_WARNING : APLOG_INFO, 0, r,
+                      "WOS00507: code exchange failed: %s (%s)",
+                      res && res->error ? res->error : wos_strerror(rv), err ? err : "-");
+        if (res && res->http_status == 401)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "WOS00508: WorkOS refused the API key: check WorkOSAPIKey");
+        return error_page(r, unavailable ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
+                          "Sign-in failed",
+                          unavailable ? "The sign-in service is unavailable. Please try again."
+                                      : "The sign-in could not be completed. Please try again.");
+    }
+    json = wos_session_serialize(r->pool, res->session);
+    if (!json || wos_seal(r->pool, APR_ARRAY_IDX(c->passwords, 0, const char *), json,
+                          strlen(json), 0, apr_time_as_msec(apr_time_now()), &sealed) != WOS_OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    /* A new session replaces whatever the browser had (never reuse a pre-login one). */
+    memset(&old, 0, sizeof(old));
+    old.max_index = -1;
+    if (hdr)
+        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &old);
+    wos_store_session_cookie(r, c, sealed, &old);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00509: signed in %s",
+                  res->session->user_id);
+    return redirect(r, absolute(r, target));
+}
+
+static const char *return_target(request_rec *r, const wos_dir_cfg *c, apr_table_t *args)
+{
+    const char *t = apr_table_get(args, "return_to"), *ok;
+    if (t && wos_redirect_validate(r->pool, t, c->redirect_allow, &ok) == WOS_OK)
+        return ok;
+    return "/";
+}
+
+static int handle_logout(request_rec *r, const wos_dir_cfg *c)
+{
+    const char *hdr = wos_cookie_header(r), *err, *back;
+    wos_cookie_in cin;
+    wos_authn_in in;
+    wos_api_cfg api;
+    wos_session *s = NULL;
+    wos_claims *cl = NULL;
+
+    memset(&cin, 0, sizeof(cin));
+    cin.max_index = -1;
+    if (hdr)
+        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &cin);
+    wos_fill_authn_in(r, c, &in, &api);
+    in.cookie = cin.value;
+    wos_store_session_cookie(r, c, NULL, &cin);
+    back = absolute(r, c->logout_return_to ? c->logout_return_to : "/");
+    if (wos_authn_peek(r->pool, &in, &s, &cl, &err) == WOS_OK && cl && cl->sid) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00510: signed out %s", s->user_id);
+        return redirect(r, wos_api_logout_url(r->pool, &api, cl->sid, back));
+    }
+    return redirect(r, back);
+}
+
+static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
+{
+    apr_table_t *args;
+    const char *org, *hdr = wos_cookie_header(r);
+    wos_cookie_in cin;
+    wos_authn_in in;
+    wos_authn_out out;
+    wos_api_cfg api;
+
+    if (read_args(r, &args) != OK)
+        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
+    org = apr_table_get(args, "organization_id");
+    if (!org || !*org || strlen(org) > 128)
+        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "organization_id is required.");
+    memset(&cin, 0, sizeof(cin));
+    cin.max_index = -1;
+    if (hdr)
+        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &cin);
+    wos_fill_authn_in(r, c, &in, &api);
+    in.cookie = cin.value;
+    in.switch_org = org;
+    wos_authn_check(r->pool, &in, &out);
+    if (out.new_cookie)
+        wos_store_session_cookie(r, c, out.new_cookie, &cin);
+    switch (out.outcome) {
+    case WOS_AUTHN_OK:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00511: %s switched organization",
+                      out.session->user_id);
+        return redirect(r, absolute(r, return_target(r, c, args)));
+    case WOS_AUTHN_ENDED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00512: organization switch refused: %s",
+                      out.error ? out.error : "-");
+        return error_page(r, HTTP_FORBIDDEN, "Organization switch refused",
+                          "You are not a member of that organization, or it requires "
+                          "another sign-in method.");
+    case WOS_AUTHN_RETRY:
+    case WOS_AUTHN_NOKEYS:
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return error_page(r, HTTP_SERVICE_UNAVAILABLE, "Try again",
+                          "The sign-in service is unavailable.");
+    default:
+        if (wos_is_browser(r))
+            return wos_start_login(r, c, r->unparsed_uri, NULL);
+        return HTTP_UNAUTHORIZED;
+    }
+}
+
+static int handle_login(request_rec *r, const wos_dir_cfg *c, const char *hint)
+{
+    apr_table_t *args;
+
+    if (read_args(r, &args) != OK)
+        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
+    return wos_start_login(r, c, return_target(r, c, args), hint);
+}
+
+static int is_endpoint(const request_rec *r, const char *configured)
+{
+    return configured && r->parsed_uri.path && !strcmp(r->parsed_uri.path, path_of(configured));
+}
+
+/* quick_handler: the module's own endpoints, before any <Location> auth. */
+int wos_flow_handler(request_rec *r, int lookup_uri)
+{
+    wos_dir_cfg *c = wos_dcfg(r);
+    int which;
+
+    if (lookup_uri || !c)
+        return DECLINED;
+    which = is_endpoint(r, c->redirect_uri) ? 1 : is_endpoint(r, c->login_uri) ? 2
+          : is_endpoint(r, c->signup_uri) ? 3 : is_endpoint(r, c->logout_uri) ? 4
+          : is_endpoint(r, c->switch_org_uri) ? 5 : 0;
+    if (!which)
+        return DECLINED;
+    wos_scrub_headers(r);
+    if (wos_check_config(r, c) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (r->method_number != M_GET) {
+        r->allowed = AP_METHOD_BIT << M_GET;
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    switch (which) {
+    case 1: return handle_callback(r, c);
+    case 2: return handle_login(r, c, NULL);
+    case 3: return handle_login(r, c, "sign-up");
+    case 4: return handle_logout(r, c);
+    default: return handle_switch_org(r, c);
+    }
+}

@@ -1,0 +1,165 @@
+/*
+ * wos_authn.c: the session check behind AuthType WorkOS. Order matters:
+ * the seal's MAC before anything is parsed, the token's signature before any
+ * claim is believed, and a refresh only for a cookie we sealed ourselves.
+ */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "wos_authn.h"
+#include "wos_seal.h"
+
+static wos_rv open_cookie(apr_pool_t *p, const wos_authn_in *in, wos_session **s,
+                          const char **err)
+{
+    char *json;
+    apr_size_t len;
+    int idx;
+    wos_rv rv;
+
+    rv = wos_unseal(p, in->cookie, strlen(in->cookie), in->passwords,
+                    apr_time_as_msec(apr_time_now()), &json, &len, &idx, err);
+    if (rv != WOS_OK)
+        return rv;
+    return wos_session_parse(p, json, len, s, err);
+}
+
+/* Verify @p token; the keystore refetches once (throttled) for an unknown kid. */
+static wos_rv verify(apr_pool_t *p, const wos_authn_in *in, const wos_session *s,
+                     int ignore_expiry, wos_claims **claims, int *fetched, const char **err)
+{
+    const char *kid = wos_jwt_peek_kid(p, s->access_token);
+    const wos_jwks *set;
+    wos_jwt_opts opts = in->jwt;
+    wos_rv rv;
+
+    rv = wos_keystore_get(in->keystore, p, &in->keys, kid, &set, fetched, err);
+    if (rv != WOS_OK)
+        return WOS_EUNAVAIL;
+    opts.ignore_expiry = ignore_expiry;
+    rv = wos_jwt_verify(p, s->access_token, set, &opts, wos_now_sec(), claims, err);
+    if ((rv == WOS_OK || rv == WOS_EEXPIRED) && strcmp((*claims)->sub, s->user_id) != 0) {
+        *err = "the token's sub is not the session's user";
+        return WOS_EINVAL;
+    }
+    return rv;
+}
+
+static void seal_session(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    const char *json = wos_session_serialize(p, out->session);
+    const char *sealed;
+
+    if (json && wos_seal(p, APR_ARRAY_IDX(in->passwords, 0, const char *), json,
+                         strlen(json), in->cookie_ttl, apr_time_as_msec(apr_time_now()),
+                         &sealed) == WOS_OK)
+        out->new_cookie = sealed;
+}
+
+/* Trade the refresh token for a new session (shared with concurrent requests). */
+static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
+                    int still_valid)
+{
+    wos_auth_result *res;
+    wos_claims *claims;
+    const char *err = NULL;
+    int fetched = 0;
+    wos_rv rv;
+
+    rv = wos_refresh(p, &in->refresh, out->session->refresh_token,
+                     in->switch_org, &res, &out->upstream_called, &err);
+    if (rv == WOS_EUPSTREAM) {
+        out->outcome = WOS_AUTHN_ENDED;
+        out->error = res->error ? res->error : "refresh_failed";
+        out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s", out->error);
+        return;
+    }
+    if (rv != WOS_OK) {
+        /* Retryable: a token that still works keeps being served. */
+        out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_RETRY;
+        out->retry_after = res->retry_after_sec > 0 ? res->retry_after_sec : 5;
+        out->reason = apr_psprintf(p, "refresh unavailable: %s", err ? err : "unknown");
+        return;
+    }
+    out->refreshed = 1;
+    out->session = res->session;
+    seal_session(p, in, out);     /* always with the first password: rotation */
+    rv = verify(p, in, out->session, 0, &claims, &fetched, &err);
+    out->keys_fetched |= fetched;
+    if (rv != WOS_OK) {
+        /* Keep the new cookie (the old refresh token is spent) but do not serve. */
+        out->outcome = WOS_AUTHN_RETRY;
+        out->retry_after = 5;
+        out->reason = apr_psprintf(p, "refreshed token did not verify: %s", err ? err : "?");
+        return;
+    }
+    out->claims = claims;
+    out->outcome = WOS_AUTHN_OK;
+}
+
+void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    const char *err = NULL;
+    wos_claims *claims = NULL;
+    int fetched = 0;
+    wos_rv rv;
+
+    memset(out, 0, sizeof(*out));
+    if (!in->cookie || !*in->cookie) {
+        out->outcome = WOS_AUTHN_NONE;
+        out->reason = "no session cookie";
+        return;
+    }
+    rv = open_cookie(p, in, &out->session, &err);
+    if (rv != WOS_OK) {
+        out->outcome = WOS_AUTHN_INVALID;
+        out->reason = apr_psprintf(p, "session cookie rejected: %s (%s)", wos_strerror(rv),
+                                   err ? err : "-");
+        return;
+    }
+    rv = verify(p, in, out->session, 0, &claims, &fetched, &err);
+    out->keys_fetched = fetched;
+    if (rv == WOS_EUNAVAIL) {
+        out->outcome = WOS_AUTHN_NOKEYS;
+        out->reason = apr_psprintf(p, "no usable signing key: %s", err ? err : "-");
+        return;
+    }
+    if (rv != WOS_OK && rv != WOS_EEXPIRED) {
+        out->outcome = WOS_AUTHN_INVALID;
+        out->reason = apr_psprintf(p, "access token rejected: %s (%s)", wos_strerror(rv),
+                                   err ? err : "-");
+        return;
+    }
+    out->claims = claims;
+    if (in->switch_org) {
+        refresh(p, in, out, 0);
+        return;
+    }
+    if (rv == WOS_EEXPIRED) {
+        refresh(p, in, out, 0);
+        return;
+    }
+    if (claims->exp - wos_now_sec() <= in->refresh_before) {
+        refresh(p, in, out, 1);
+        if (out->outcome == WOS_AUTHN_OK && !out->claims)
+            out->claims = claims;
+        return;
+    }
+    out->outcome = WOS_AUTHN_OK;
+    out->reason = "valid session";
+}
+
+wos_rv wos_authn_peek(apr_pool_t *p, const wos_authn_in *in, wos_session **session,
+                      wos_claims **claims, const char **err)
+{
+    int fetched;
+    wos_rv rv;
+
+    *claims = NULL;
+    if (!in->cookie)
+        return WOS_ENOKEY;
+    rv = open_cookie(p, in, session, err);
+    if (rv != WOS_OK)
+        return rv;
+    return verify(p, in, *session, 1, claims, &fetched, err);
+}

@@ -1,0 +1,60 @@
+/**
+ * @file wos_authn.h
+ * @brief From a session cookie to an identity: unseal, verify, refresh.
+ *
+ * The request path's decision, without httpd: the glue reads the cookie,
+ * calls wos_authn_check, and turns the outcome into an HTTP answer.
+ */
+#ifndef WOS_AUTHN_H
+#define WOS_AUTHN_H
+
+#include "wos_jwt.h"
+#include "wos_keys.h"
+#include "wos_refresh.h"
+#include "wos_session.h"
+
+typedef enum {
+    WOS_AUTHN_OK,        /**< identity established (maybe after a refresh) */
+    WOS_AUTHN_NONE,      /**< no session cookie */
+    WOS_AUTHN_INVALID,   /**< a cookie that is not a usable session: clear it */
+    WOS_AUTHN_ENDED,     /**< refresh failed for good: clear it, sign in again */
+    WOS_AUTHN_RETRY,     /**< WorkOS unreachable for a needed refresh: 503, keep it */
+    WOS_AUTHN_NOKEYS     /**< no usable signing key: 503 */
+} wos_authn_outcome;
+
+typedef struct wos_authn_in {
+    const char *cookie;                    /**< the (assembled) cookie value, or NULL */
+    const apr_array_header_t *passwords;   /**< const char *; the first seals */
+    wos_keystore *keystore;
+    wos_keys_ctx keys;
+    wos_refresh_ctx refresh;
+    wos_jwt_opts jwt;
+    int refresh_before;                    /**< seconds before exp to refresh */
+    int cookie_ttl;                        /**< seal expiry for new cookies, 0 = none */
+    const char *switch_org;                /**< refresh into this organization (org switch) */
+} wos_authn_in;
+
+typedef struct wos_authn_out {
+    wos_authn_outcome outcome;
+    wos_session *session;
+    wos_claims *claims;
+    const char *new_cookie;     /**< sealed value to set (after a refresh), else NULL */
+    int refreshed;              /**< 1 when a refresh happened (shared or own) */
+    int upstream_called;        /**< 1 when this request called WorkOS to refresh */
+    int keys_fetched;           /**< 1 when this request fetched the JWKS */
+    long retry_after;           /**< for WOS_AUTHN_RETRY */
+    const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED */
+    const char *reason;         /**< for the log: why (never secret) */
+} wos_authn_out;
+
+/** Decide. Never fails open: anything unexpected is INVALID or RETRY. */
+void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
+
+/**
+ * Unseal and parse a cookie, and read the access token's claims with the
+ * signature checked but the expiry ignored (logout must work after expiry).
+ */
+wos_rv wos_authn_peek(apr_pool_t *p, const wos_authn_in *in, wos_session **session,
+                      wos_claims **claims, const char **err);
+
+#endif

@@ -1,0 +1,34 @@
+/**
+ * @file wos_cache.h
+ * @brief The seam to the shared cache (mod_socache in the module, a table in tests).
+ *
+ * Entries are shared by all worker processes (and, with redis or memcache,
+ * by several servers). Keys are never secrets: callers hash anything
+ * sensitive before using it as a key.
+ */
+#ifndef WOS_CACHE_H
+#define WOS_CACHE_H
+
+#include "wos_common.h"
+
+typedef struct wos_cache wos_cache;
+
+struct wos_cache {
+    void *baton;
+    /** Copy the value of @p key into @p p. WOS_ENOKEY when absent or expired. */
+    wos_rv (*get)(const wos_cache *c, apr_pool_t *p, const char *key,
+                  apr_size_t max_len, char **val, apr_size_t *len);
+    /** Store (replace) with an absolute expiry time. */
+    wos_rv (*set)(const wos_cache *c, apr_pool_t *p, const char *key,
+                  const char *val, apr_size_t len, apr_time_t expiry);
+    /**
+     * Store only if absent: WOS_OK if this call stored it, WOS_EBUSY if
+     * another holder has it. Atomic where the provider is guarded by a
+     * mutex (shmcb); across servers (redis, memcache) a small window remains.
+     */
+    wos_rv (*add)(const wos_cache *c, apr_pool_t *p, const char *key,
+                  const char *val, apr_size_t len, apr_time_t expiry);
+    wos_rv (*remove)(const wos_cache *c, apr_pool_t *p, const char *key);
+};
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * wos_keys.c: the JWKS keystore. One document in the shared cache serves
+ * every process; each process parses a generation once and keeps it (with a
+ * reference count, since threads may still verify with a superseded one).
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "wos_keys.h"
+
+typedef struct key_gen {
+    apr_pool_t *pool;          /* unmanaged: owns the parsed set and its EVP_PKEYs */
+    wos_jwks *set;
+    char *hash;                /* sha256 of the document */
+    apr_time_t expires;        /* shared with every process: fetched_at + ttl */
+    int refs;
+    int retired;
+} key_gen;
+
+struct wos_keystore {
+    apr_thread_mutex_t *mu;
+    key_gen *cur;
+};
+
+typedef struct gen_ref {
+    wos_keystore *ks;
+    key_gen *g;
+} gen_ref;
+
+static void gen_destroy(key_gen *g)
+{
+    apr_pool_destroy(g->pool);
+}
+
+static apr_status_t keystore_cleanup(void *data)
+{
+    wos_keystore *ks = data;
+    if (ks->cur && ks->cur->refs == 0)
+        gen_destroy(ks->cur);
+    ks->cur = NULL;
+    return APR_SUCCESS;
+}
+
+wos_rv wos_keystore_create(apr_pool_t *p, wos_keystore **out)
+{
+    wos_keystore *ks = apr_pcalloc(p, sizeof(*ks));
+
+    if (apr_thread_mutex_create(&ks->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        return WOS_ECRYPTO;
+    apr_pool_cleanup_register(p, ks, keystore_cleanup, apr_pool_cleanup_null);
+    *out = ks;
+    return WOS_OK;
+}
+
+static apr_status_t gen_release(void *data)
+{
+    gen_ref *ref = data;
+    key_gen *g = ref->g;
+
+    apr_thread_mutex_lock(ref->ks->mu);
+    if (--g->refs == 0 && g->retired)
+        gen_destroy(g);
+    apr_thread_mutex_unlock(ref->ks->mu);
+    return APR_SUCCESS;
+}
+
+/* Hand out the current generation to a request (caller holds the lock). */
+static const wos_jwks *gen_borrow(wos_keystore *ks, key_gen *g, apr_pool_t *rp)
+{
+    gen_ref *ref = apr_palloc(rp, sizeof(*ref));
+
+    ref->ks = ks;
+    ref->g = g;
+    g->refs++;
+    apr_pool_cleanup_register(rp, ref, gen_release, apr_pool_cleanup_null);
+    return g->set;
+}
+
+/* Make @p g current; the one it replaces goes when its last borrower does. */
+static void gen_install(wos_keystore *ks, key_gen *g)
+{
+    key_gen *old = ks->cur;
+
+    ks->cur = g;
+    if (old) {
+        old->retired = 1;
+        if (old->refs == 0)
+            gen_destroy(old);
+    }
+}
+
+/* Parse a document into a new generation; no usable key is a failure. */
+static wos_rv gen_parse(const char *doc, apr_size_t len, const char *hash,
+                        apr_time_t expires, key_gen **out, apr_pool_t *rp,
+                        const char **err)
+{
+    apr_pool_t *gp;
+    key_gen *g;
+    wos_rv rv;
+
+    if (apr_pool_create_unmanaged_ex(&gp, NULL, NULL) != APR_SUCCESS)
+        return WOS_ECRYPTO;
+    g = apr_pcalloc(gp, sizeof(*g));
+    g->pool = gp;
+    g->hash = apr_pstrdup(gp, hash);
+    g->expires = expires;
+    rv = wos_jwks_parse(gp, doc, len, &g->set, err);
+    if (rv == WOS_OK && g->set->keys->nelts == 0) {
+        *err = apr_psprintf(rp, "JWKS holds no usable key (%d skipped%s%s)",
+                            g->set->skipped->nelts, g->set->skipped->nelts ? ": " : "",
+                            wos_join(rp, g->set->skipped, "; "));
+        rv = WOS_EINVAL;
+    }
+    else if (rv != WOS_OK) {
+        *err = apr_pstrdup(rp, *err);
+    }
+    if (rv != WOS_OK) {
+        apr_pool_destroy(gp);
+        return rv;
+    }
+    *out = g;
+    return WOS_OK;
+}
+
+static const char *cache_key(apr_pool_t *p, const wos_api_cfg *api, const char *what)
+{
+    const char *id = apr_pstrcat(p, api->base_url, "|", api->client_id, NULL);
+    char *h = wos_sha256_hex(p, id, strlen(id));
+    h[32] = '\0';
+    return apr_pstrcat(p, "wos:jwks:", h, ":", what, NULL);
+}
+
+/* The shared document: "<expiry-usec>\n<json>". */
+static wos_rv shared_load(apr_pool_t *rp, const wos_keys_ctx *ctx, const char **doc,
+                          apr_size_t *len, apr_time_t *expires)
+{
+    char *val, *nl;
+    apr_size_t vlen;
+    wos_rv rv;
+
+    rv = ctx->cache->get(ctx->cache, rp, cache_key(rp, ctx->api, "doc"),
+                         WOS_JWKS_MAX_SIZE + 32, &val, &vlen);
+    if (rv != WOS_OK)
+        return rv;
+    nl = memchr(val, '\n', vlen);
+    if (!nl)
+        return WOS_EINVAL;
+    *nl = '\0';
+    *expires = (apr_time_t)apr_atoi64(val);
+    *doc = nl + 1;
+    *len = vlen - (apr_size_t)(nl + 1 - val);
+    return WOS_OK;
+}
+
+static void shared_store(apr_pool_t *rp, const wos_keys_ctx *ctx, const char *doc,
+                         apr_size_t len, apr_time_t expires)
+{
+    char *val = apr_psprintf(rp, "%" APR_TIME_T_FMT "\n", expires);
+    apr_size_t hl = strlen(val);
+    char *buf = apr_palloc(rp, hl + len);
+
+    memcpy(buf, val, hl);
+    memcpy(buf + hl, doc, len);
+    ctx->cache->set(ctx->cache, rp, cache_key(rp, ctx->api, "doc"), buf, hl + len, expires);
+}
+
+/* Adopt a document as current unless it is the generation we already have. */
+static wos_rv adopt(wos_keystore *ks, apr_pool_t *rp, const char *doc, apr_size_t len,
+                    apr_time_t expires, const char **err)
+{
+    char *hash = wos_sha256_hex(rp, doc, len);
+    key_gen *g;
+    wos_rv rv;
+
+    apr_thread_mutex_lock(ks->mu);
+    if (ks->cur && strcmp(ks->cur->hash, hash) == 0) {
+        ks->cur->expires = expires;
+        apr_thread_mutex_unlock(ks->mu);
+        return WOS_OK;
+    }
+    apr_thread_mutex_unlock(ks->mu);
+
+    rv = gen_parse(doc, len, hash, expires, &g, rp, err);
+    if (rv != WOS_OK)
+        return rv;
+    apr_thread_mutex_lock(ks->mu);
+    gen_install(ks, g);
+    apr_thread_mutex_unlock(ks->mu);
+    return WOS_OK;
+}
+
+/* Fetch from WorkOS, publish to every process, adopt here. */
+static wos_rv fetch(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
+                    const char **err)
+{
+    const char *doc;
+    apr_size_t len;
+    apr_time_t expires;
+    key_gen *g;
+    wos_rv rv;
+
+    rv = wos_api_fetch_jwks(rp, ctx->api, &doc, &len, err);
+    if (rv != WOS_OK)
+        return WOS_EUNAVAIL;
+    expires = apr_time_now() + apr_time_from_sec(ctx->ttl_sec);
+    rv = gen_parse(doc, len, wos_sha256_hex(rp, doc, len), expires, &g, rp, err);
+    if (rv != WOS_OK)
+        return WOS_EUNAVAIL;      /* a broken document never replaces working keys */
+    shared_store(rp, ctx, doc, len, expires);
+    apr_thread_mutex_lock(ks->mu);
+    gen_install(ks, g);
+    apr_thread_mutex_unlock(ks->mu);
+    return WOS_OK;
+}
+
+/* Only one process fetches a missing document; the others wait for it. */
+static wos_rv fetch_once(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
+                         int *fetched, const char **err)
+{
+    const char *lock = cache_key(rp, ctx->api, "fetching");
+    apr_time_t wait = apr_time_from_msec(ctx->api->http.timeout_ms + 1000);
+    apr_time_t deadline = apr_time_now() + wait;
+    wos_rv rv;
+
+    if (ctx->cache->add(ctx->cache, rp, lock, "1", 1, deadline) == WOS_OK) {
+        rv = fetch(ks, rp, ctx, err);
+        ctx->cache->remove(ctx->cache, rp, lock);
+        *fetched = 1;
+        return rv;
+    }
+    while (apr_time_now() < deadline) {
+        const char *doc;
+        apr_size_t len;
+        apr_time_t expires;
+
+        apr_sleep(apr_time_from_msec(50));
+        if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK)
+            return adopt(ks, rp, doc, len, expires, err);
+    }
+    *err = "timed out waiting for another process to fetch the JWKS";
+    return WOS_EUNAVAIL;
+}
+
+/* The current generation if it is fresh and (when asked) knows @p kid. */
+static const wos_jwks *current(wos_keystore *ks, apr_pool_t *rp, const char *kid,
+                               int allow_stale)
+{
+    const wos_jwks *set = NULL;
+
+    apr_thread_mutex_lock(ks->mu);
+    if (ks->cur && (allow_stale || apr_time_now() < ks->cur->expires)
+        && (!kid || wos_jwks_find(ks->cur->set, kid)))
+        set = gen_borrow(ks, ks->cur, rp);
+    apr_thread_mutex_unlock(ks->mu);
+    return set;
+}
+
+wos_rv wos_keystore_get(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
+                        const char *want_kid, const wos_jwks **out, int *fetched,
+                        const char **err)
+{
+    const char *doc;
+    apr_size_t len;
+    apr_time_t expires;
+    wos_rv rv;
+
+    *fetched = 0;
+    *err = NULL;
+    if ((*out = current(ks, rp, want_kid, 0)) != NULL)
+        return WOS_OK;                               /* the hot path */
+
+    /* Another process may have fetched a newer generation. */
+    if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK
+        && adopt(ks, rp, doc, len, expires, err) == WOS_OK) {
+        if ((*out = current(ks, rp, want_kid, 0)) != NULL)
+            return WOS_OK;
+        /* Fresh, but the kid is unknown: refetch under the shared throttle. */
+        if (ctx->cache->add(ctx->cache, rp, cache_key(rp, ctx->api, "refetch"), "1", 1,
+                            apr_time_now() + apr_time_from_sec(WOS_KEYS_REFETCH_INTERVAL))
+            == WOS_OK) {
+            *fetched = 1;
+            fetch(ks, rp, ctx, err);   /* on failure keep serving the keys we have */
+        }
+        *out = current(ks, rp, NULL, 0);
+        return *out ? WOS_OK : WOS_EUNAVAIL;
+    }
+
+    /* Nothing usable is shared: fetch (one process at a time). */
+    rv = fetch_once(ks, rp, ctx, fetched, err);
+    if (rv == WOS_OK && (*out = current(ks, rp, NULL, 0)) != NULL)
+        return WOS_OK;
+    if (!*err)
+        *err = "no usable JWKS";
+    return WOS_EUNAVAIL;
+}

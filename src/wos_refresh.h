@@ -1,0 +1,37 @@
+/**
+ * @file wos_refresh.h
+ * @brief Refresh with single flight: refresh tokens are single use, browsers
+ *        send many requests at once, and every worker process may see them.
+ *
+ * One caller per refresh token takes a lock entry in the shared cache and
+ * calls WorkOS; the others wait and reuse the stored result. Entries are
+ * keyed by a hash of the refresh token, and the result is sealed with a key
+ * derived from that token, so the cache holds nothing usable without it.
+ */
+#ifndef WOS_REFRESH_H
+#define WOS_REFRESH_H
+
+#include "wos_api.h"
+#include "wos_cache.h"
+
+/** How long a refresh result stays available to concurrent requests (s). */
+#define WOS_REFRESH_RESULT_TTL 60
+
+typedef struct wos_refresh_ctx {
+    const wos_cache *cache;
+    const wos_api_cfg *api;
+    const char *ip_address;    /**< may be NULL */
+    const char *user_agent;    /**< may be NULL */
+} wos_refresh_ctx;
+
+/**
+ * Refresh @p refresh_token (optionally into @p organization_id). WOS_OK with
+ * (*out)->session; WOS_EUPSTREAM for a terminal failure ((*out)->error says
+ * which); WOS_EUNAVAIL for a retryable one ((*out)->retry_after_sec).
+ * *called is 1 when this call went to WorkOS itself.
+ */
+wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refresh_token,
+                   const char *organization_id, wos_auth_result **out, int *called,
+                   const char **err);
+
+#endif
