@@ -201,7 +201,7 @@ static wos_rv fetch(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
     key_gen *g;
     wos_rv rv;
 
-    rv = wos_api_fetch_jwks(rp, ctx->api, &doc, &len, err);
+    rv = (ctx->fetch ? ctx->fetch : wos_api_fetch_jwks)(rp, ctx->api, &doc, &len, err);
     if (rv != WOS_OK)
         return WOS_EUNAVAIL;
     expires = apr_time_now() + apr_time_from_sec(ctx->ttl_sec);

@@ -23,10 +23,15 @@ typedef struct wos_keystore wos_keystore;
 /** A per-process store, allocated in @p p (thread-safe). */
 wos_rv wos_keystore_create(apr_pool_t *p, wos_keystore **out);
 
+/** How a document is fetched (wos_api_fetch_jwks unless a test replaces it). */
+typedef wos_rv wos_jwks_fetch_fn(apr_pool_t *p, const wos_api_cfg *c, const char **doc,
+                                 apr_size_t *len, const char **err);
+
 typedef struct wos_keys_ctx {
     const wos_cache *cache;
     const wos_api_cfg *api;
     int ttl_sec;               /**< how long a fetched document is used */
+    wos_jwks_fetch_fn *fetch;  /**< NULL: wos_api_fetch_jwks */
 } wos_keys_ctx;
 
 /**

@@ -107,8 +107,10 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
         wos_auth_result *fresh;
 
         *called = 1;
-        rv = wos_api_refresh(p, ctx->api, refresh_token, organization_id,
-                             ctx->ip_address, ctx->user_agent, &fresh, err);
+        wos_refresh_call_fn *call = ctx->call ? ctx->call : wos_api_refresh;
+
+        rv = call(p, ctx->api, refresh_token, organization_id, ctx->ip_address,
+                  ctx->user_agent, &fresh, err);
         *out = fresh;
         if (rv == WOS_OK || rv == WOS_EUPSTREAM)
             store_result(p, ctx, res_key, refresh_token, rv, fresh);

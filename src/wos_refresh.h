@@ -17,11 +17,18 @@
 /** How long a refresh result stays available to concurrent requests (s). */
 #define WOS_REFRESH_RESULT_TTL 60
 
+/** How WorkOS is called (wos_api_refresh unless a test replaces it). */
+typedef wos_rv wos_refresh_call_fn(apr_pool_t *p, const wos_api_cfg *c,
+                                   const char *refresh_token, const char *organization_id,
+                                   const char *ip_address, const char *user_agent,
+                                   wos_auth_result **out, const char **err);
+
 typedef struct wos_refresh_ctx {
     const wos_cache *cache;
     const wos_api_cfg *api;
     const char *ip_address;    /**< may be NULL */
     const char *user_agent;    /**< may be NULL */
+    wos_refresh_call_fn *call; /**< NULL: wos_api_refresh */
 } wos_refresh_ctx;
 
 /**

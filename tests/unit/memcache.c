@@ -1,0 +1,2 @@
+#include "memcache.h"
+typedef int wos_memcache_placeholder;

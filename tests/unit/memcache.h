@@ -1,0 +1,3 @@
+#ifndef WOS_MEMCACHE_H
+#define WOS_MEMCACHE_H
+#endif

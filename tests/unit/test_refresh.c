@@ -1,0 +1,4 @@
+/* placeholder until written */
+#include "testutil.h"
+static Suite *s(void) { Suite *su = suite_create("refresh"); return su; }
+WOS_TEST_MAIN(s)
