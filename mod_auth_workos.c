@@ -158,15 +158,11 @@ static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cook
 }
 
 /* Identity for this request: r->user, the claims for Require, variables. */
-static void establish(request_rec *r, const wos_dir_cfg *c, const wos_authn_out *out)
+static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
 {
-    wos_req *st = wos_req_state(r);
-
-    st->session = out->session;
-    st->claims = out->claims;
     r->user = (char *)(wos_cfg_int(c->remote_user, WOS_USER_EMAIL) == WOS_USER_ID
-                       || !out->session->user_email ? out->session->user_id
-                                                   : out->session->user_email);
+                       || !st->session->user_email ? st->session->user_id
+                                                  : st->session->user_email);
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
     wos_export_identity(r, c, st);
     apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
@@ -202,8 +198,13 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     wos_authn_out out;
     wos_cookie_in cin;
 
-    if (st->done)
-        return st->claims ? OK : DECLINED;
+    if (st->done) {
+        /* A subrequest or internal redirect: the main request decided already. */
+        if (!st->claims)
+            return DECLINED;
+        establish(r, c, st);
+        return OK;
+    }
     st->done = 1;
     run_authn(r, c, &out, &cin);
     log_outcome(r, &out, &cin);
@@ -214,7 +215,9 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
 
     switch (out.outcome) {
     case WOS_AUTHN_OK:
-        establish(r, c, &out);
+        st->session = out.session;
+        st->claims = out.claims;
+        establish(r, c, st);
         return OK;
     case WOS_AUTHN_RETRY:
     case WOS_AUTHN_NOKEYS:

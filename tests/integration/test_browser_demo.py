@@ -105,6 +105,7 @@ def test_browser_step(browser_run, step):
 
 def test_demo_error_log_is_clean(browser_run):
     errors = [line for line in (browser_run["run"] / "error.log").read_text().splitlines()
-              if any(f"[{lvl}" in line for lvl in ("error", "crit", "alert", "emerg"))
+              if any(f":{lvl}]" in line or f"[{lvl}]" in line
+                     for lvl in ("error", "crit", "alert", "emerg"))
               or "exit signal" in line]
     assert errors == []
