@@ -71,6 +71,29 @@ static int text_depth_ok(const char *text, apr_size_t len)
     return 1;
 }
 
+/* jansson's own text quotes the input near the error ("near 'hunter2'"):
+ * name the kind of error only, so no input reaches a log. */
+static const char *json_error_kind(const json_error_t *e)
+{
+    switch (json_error_code(e)) {
+    case json_error_invalid_utf8:
+        return "invalid UTF-8";
+    case json_error_premature_end_of_input:
+        return "truncated";
+    case json_error_end_of_input_expected:
+        return "trailing data";
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        return "NUL character";
+    case json_error_duplicate_key:
+        return "duplicate key";
+    case json_error_numeric_overflow:
+        return "number out of range";
+    default:
+        return "syntax error";
+    }
+}
+
 wos_rv wos_json_parse(apr_pool_t *p, const char *text, apr_size_t len,
                       json_t **out, const char **err)
 {
@@ -88,7 +111,8 @@ wos_rv wos_json_parse(apr_pool_t *p, const char *text, apr_size_t len,
     }
     v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {
-        *err = apr_psprintf(p, "invalid JSON at offset %d: %s", jerr.position, jerr.text);
+        *err = apr_psprintf(p, "invalid JSON at offset %d: %s", jerr.position,
+                            json_error_kind(&jerr));
         return WOS_EINVAL;
     }
     if (!json_is_object(v) || !json_depth_ok(v, 1)) {
@@ -183,8 +207,10 @@ wos_rv wos_json_get_string_array(apr_pool_t *p, const json_t *obj, const char *k
         return WOS_EINVAL;
     *out = apr_array_make(p, (int)json_array_size(v) + 1, sizeof(const char *));
     json_array_foreach(v, i, e) {
-        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
+        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
+            *out = NULL;   /* no half-filled list for a caller that ignores rv */
             return WOS_EINVAL;
+        }
         APR_ARRAY_PUSH(*out, const char *) =
             apr_pstrmemdup(p, json_string_value(e), json_string_length(e));
     }
