@@ -265,6 +265,17 @@ static int wos_fixups(request_rec *r)
     return DECLINED;
 }
 
+/* httpd asks the AuthType to describe an authorization failure (a 401). */
+static int wos_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, WOS_AUTH_TYPE))
+        return DECLINED;
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
+                                ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+    return OK;
+}
+
 /* Before anything reads the request: remove forged identity headers. */
 static int wos_header_parser(request_rec *r)
 {
@@ -306,6 +317,7 @@ static void wos_register_hooks(apr_pool_t *p)
     ap_hook_check_authn(wos_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(wos_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_note_auth_failure(wos_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     wos_register_authz_providers(p);
 }
 

@@ -108,4 +108,6 @@ def test_demo_error_log_is_clean(browser_run):
               if any(f":{lvl}]" in line or f"[{lvl}]" in line
                      for lvl in ("error", "crit", "alert", "emerg"))
               or "exit signal" in line]
+    # httpd logs every authorization refusal at error level: the member denied /admin/.
+    errors = [line for line in errors if "AH01631" not in line]
     assert errors == []
