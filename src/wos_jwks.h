@@ -33,6 +33,16 @@ typedef struct wos_jwks {
  * twice keeps neither copy (ambiguous). WOS_EINVAL if the document itself is
  * malformed, WOS_ETOOBIG over WOS_JWKS_MAX_SIZE; an empty usable set is WOS_OK
  * with no keys (the caller decides).
+ *
+ * Details of the per-key rules: `kty` must be "RSA"; `kid` must be 1 to 128
+ * printable ASCII characters (a label "#<index>" is used in `skipped`
+ * otherwise, so no other key bytes are ever echoed); `key_ops`, if present,
+ * must contain "verify"; `n` and `e` are strict base64url; `n` is odd and at
+ * most 16384 bits (a leading zero octet is tolerated); `e` is odd and in
+ * [3, 2^32). x5c, x5t and other members are ignored. Only the first
+ * WOS_JWKS_MAX_KEYS entries are read (one `skipped` line covers the rest,
+ * and duplicates are only detected among the entries read). Keys are freed
+ * by a cleanup on @p p.
  */
 wos_rv wos_jwks_parse(apr_pool_t *p, const char *doc, apr_size_t len,
                       wos_jwks **out, const char **err);

@@ -35,12 +35,30 @@ typedef struct wos_jwt_opts {
  * NumericDates. Returns WOS_EEXPIRED with *out filled when only the expiry
  * failed (the signature verified), WOS_ENOKEY for an unknown kid (the caller
  * may refetch the JWKS), WOS_ENOTYET for nbf/iat in the future.
+ *
+ * Result codes in full: WOS_ETOOBIG over WOS_JWT_MAX_SIZE; WOS_EINVAL for
+ * structure, encoding, JSON (duplicates, depth), a missing or non-string
+ * kid, and any used claim of the wrong type; WOS_EDENIED for the alg and
+ * header policy and an issuer not in opts->issuers; WOS_ENOKEY for a kid not
+ * in @p keys (or @p keys NULL); WOS_EMAC when the signature does not verify
+ * (including a length other than the modulus size); WOS_ECRYPTO only when
+ * OpenSSL cannot set up the check. Issuer, nbf and iat are checked before
+ * exp, so WOS_EEXPIRED means everything else passed. The payload is parsed
+ * only after the signature verified. JSON null counts as absent for the
+ * optional claims (sid, org_id, role, iss, jti, act, the arrays, nbf, iat).
+ * `typ`, `aud` and unknown claims are not interpreted. @p opts NULL means a
+ * skew of 60 s and no issuer check; a negative skew counts as 0. *out is
+ * NULL unless the result is WOS_OK or WOS_EEXPIRED; *err never contains
+ * bytes of the token.
  */
 wos_rv wos_jwt_verify(apr_pool_t *p, const char *token, const wos_jwks *keys,
                       const wos_jwt_opts *opts, apr_int64_t now,
                       wos_claims **out, const char **err);
 
-/** The kid of @p token's header without verifying anything (NULL if none). */
+/**
+ * The kid of @p token's header without verifying anything (NULL if the
+ * token is oversized, malformed, or has no non-empty string kid).
+ */
 const char *wos_jwt_peek_kid(apr_pool_t *p, const char *token);
 
 #endif
