@@ -1,6 +1,11 @@
 /**
  * @file wos_api.h
  * @brief The WorkOS User Management API as the module uses it.
+ *
+ * Request bodies are built with jansson, never by pasting strings. Answers
+ * are classified into three outcomes: WOS_OK (a session), WOS_EUNAVAIL
+ * (retryable: keep the session and try later) and WOS_EUPSTREAM (terminal).
+ * WOS_EINVAL means bad arguments or configuration: nothing was sent.
  */
 #ifndef WOS_API_H
 #define WOS_API_H
@@ -16,7 +21,25 @@ typedef struct wos_api_cfg {
     wos_http_opts http;
 } wos_api_cfg;
 
-/** What came back from POST /user_management/authenticate. */
+/** Longest `error` kept from an answer (bytes; longer is cut). */
+#define WOS_API_MAX_ERROR_LEN 64
+/** Longest `error_description` kept from an answer (bytes; longer is cut). */
+#define WOS_API_MAX_DESCRIPTION_LEN 256
+/** Longest error body parsed for error fields; a larger one is not read. */
+#define WOS_API_MAX_ERROR_BODY (64 * 1024)
+/** A longer user agent is not sent to WorkOS (it is only advisory). */
+#define WOS_API_MAX_USER_AGENT 1024
+
+/**
+ * What came back from POST /user_management/authenticate.
+ *
+ * `error` is WorkOS's `error` (OAuth style) or `code` (code style) when the
+ * answer has one, else one of our own: "unauthorized" (401: a bad API key),
+ * "http_<status>" (no usable error field), "invalid_response" (a 200 that is
+ * not a valid session), "response_too_large", "transport_error" (no answer).
+ * `error` and `error_description` are bounded and hold printable ASCII only
+ * (anything else becomes '?').
+ */
 typedef struct wos_auth_result {
     wos_session *session;      /**< on success */
     const char *raw_json;      /**< on success: the answer, for the shared refresh-result cache */
@@ -28,25 +51,40 @@ typedef struct wos_auth_result {
 
 /**
  * Classify an authenticate answer: WOS_OK for 200 with a valid session,
- * WOS_EUNAVAIL for retryable outcomes (408, 429, 5xx, transport errors),
- * WOS_EUPSTREAM for terminal ones (400 invalid_grant / sso_required, 403
- * {"code":...}, other 4xx, and 401, a bad API key). Fills @p r.
+ * WOS_EUNAVAIL for retryable outcomes (408, 429, 5xx, transport errors, and
+ * a 200 that is not a valid session or any other non-4xx status such as a
+ * 3xx), WOS_EUPSTREAM for terminal ones (400 invalid_grant / sso_required,
+ * 403 {"code":...}, other 4xx, and 401, a bad API key). Fills @p r (zeroed
+ * first); retry_after_sec is set only for retryable outcomes. @p resp NULL
+ * is a transport error. On failure *err is a log line naming the status and
+ * the sanitised error code, never a token or the body.
  */
 wos_rv wos_api_classify(apr_pool_t *p, const wos_http_response *resp, wos_auth_result *r,
                         const char **err);
 
-/** grant_type=authorization_code with the PKCE verifier (may be NULL). */
+/**
+ * grant_type=authorization_code with the PKCE verifier (may be NULL).
+ * @p ip_address and @p user_agent are optional (NULL or "" leaves them out;
+ * a user agent that is not UTF-8 or is longer than WOS_API_MAX_USER_AGENT is
+ * left out too). *out is always set unless WOS_EINVAL is returned; the
+ * result is that of wos_api_classify, or WOS_EUNAVAIL with error
+ * "transport_error"/"response_too_large" when no usable answer came.
+ */
 wos_rv wos_api_authenticate_code(apr_pool_t *p, const wos_api_cfg *c, const char *code,
                                  const char *code_verifier, const char *ip_address,
                                  const char *user_agent, wos_auth_result **out,
                                  const char **err);
 
-/** grant_type=refresh_token, optionally switching to @p organization_id. */
+/** grant_type=refresh_token, optionally switching to @p organization_id (same rules). */
 wos_rv wos_api_refresh(apr_pool_t *p, const wos_api_cfg *c, const char *refresh_token,
                        const char *organization_id, const char *ip_address,
                        const char *user_agent, wos_auth_result **out, const char **err);
 
-/** GET {base}/sso/jwks/{client_id}; the body on a 200 (WOS_EUNAVAIL otherwise). */
+/**
+ * GET {base}/sso/jwks/{url-encoded client_id}, at most WOS_JWKS_MAX_SIZE
+ * bytes; the body on a 200, WOS_EUNAVAIL otherwise (also when too large),
+ * WOS_EINVAL when base_url/client_id is missing or the URL is unusable.
+ */
 wos_rv wos_api_fetch_jwks(apr_pool_t *p, const wos_api_cfg *c, const char **doc,
                           apr_size_t *len, const char **err);
 
@@ -61,14 +99,28 @@ typedef struct wos_authorize_params {
     const char *login_hint;
 } wos_authorize_params;
 
-/** {base}/user_management/authorize?... with every value URL-encoded. */
+/**
+ * {base}/user_management/authorize?... with every value URL-encoded:
+ * client_id, redirect_uri, response_type=code, state, code_challenge and
+ * code_challenge_method=S256 (when a challenge is given), then either
+ * connection_id and/or organization_id (when set) or provider (default
+ * "authkit"), then screen_hint (only with provider=authkit) and login_hint.
+ * NULL when base_url, client_id, redirect_uri or state is missing or empty.
+ */
 char *wos_api_authorize_url(apr_pool_t *p, const wos_api_cfg *c, const wos_authorize_params *a);
 
-/** {base}/user_management/sessions/logout?session_id=..&return_to=.. */
+/**
+ * {base}/user_management/sessions/logout?session_id=..&return_to=..
+ * (return_to left out when NULL). NULL when base_url or session_id is missing.
+ */
 char *wos_api_logout_url(apr_pool_t *p, const wos_api_cfg *c, const char *session_id,
                          const char *return_to);
 
-/** application/x-www-form-urlencoded / query component encoding. */
+/**
+ * Query component encoding: RFC 3986 unreserved characters (A-Z a-z 0-9
+ * - . _ ~) kept, every other byte as %XX (uppercase hex; space is %20).
+ * NULL encodes as "".
+ */
 char *wos_url_encode(apr_pool_t *p, const char *s);
 
 #endif

@@ -24,7 +24,12 @@
 
 /**
  * Seal @p len bytes of @p data with @p password (password id "1", the `~2`
- * suffix). @p ttl_sec 0 writes an empty expiry, as the Node SDK does.
+ * suffix). @p ttl_sec 0 writes an empty expiry, as the Node SDK does;
+ * otherwise the expiry is @p now_ms + ttl in ms.
+ * WOS_EINVAL for a password shorter than WOS_SEAL_MIN_PASSWORD, a negative or
+ * overflowing ttl, or a payload that is not UTF-8 or holds a NUL byte (the
+ * same payloads wos_unseal refuses); WOS_ETOOBIG when the seal would be
+ * longer than WOS_SEAL_MAX_INPUT.
  */
 wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_t len,
                 apr_int64_t ttl_sec, apr_int64_t now_ms, const char **out);
@@ -32,6 +37,15 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
 /**
  * Unseal @p sealed with any of @p passwords (an array of const char *),
  * checking the MAC of each in constant time before decrypting.
+ *
+ * Strict form: exactly 8 `*`-separated parts, suffix `~2` or none, password
+ * id "1" (the only id the Node SDK writes or reads), salts of 64 lowercase
+ * hex chars, strict base64url, a 16-byte IV, a 32-byte MAC, an expiry that is
+ * empty or up to 18 digits without a leading zero. Order: size (WOS_ETOOBIG),
+ * passwords and form (WOS_EINVAL), MAC (WOS_EMAC), expiry with
+ * WOS_SEAL_SKEW_SEC of skew (WOS_EEXPIRED), decryption; a payload with a NUL
+ * byte or invalid UTF-8 is WOS_EINVAL. Every password must be at least
+ * WOS_SEAL_MIN_PASSWORD long (WOS_EINVAL otherwise).
  * On success *out is the NUL-terminated payload, *outlen its length, and
  * *pw_index which password matched (0 = the current one; others mean the
  * cookie should be re-sealed). @p err gets a reason fit for a log line
