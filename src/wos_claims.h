@@ -24,7 +24,12 @@ typedef struct wos_identity_var {
  * _ENTITLEMENTS, _FEATURE_FLAGS (lists comma-separated), _SESSION_ID,
  * _AUTHENTICATION_METHOD, _IMPERSONATOR_EMAIL, _IMPERSONATOR_REASON,
  * _ACCESS_TOKEN_EXPIRES (seconds since the epoch), and WORKOS_ACCESS_TOKEN
- * when @p with_token. Values that are absent are left out.
+ * when @p with_token. Values that are absent or empty (an empty list too) are
+ * left out. User fields, authentication method and impersonator come from
+ * the session; the organization from the token's org_id, else the session's;
+ * the impersonator's email falls back to the token's act.sub. Header names
+ * are the variable names without WORKOS_, words capitalised, joined with '-',
+ * after "X-WorkOS-". Either @p s or @p c may be NULL.
  */
 apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
                                       const wos_claims *c, int with_token);
@@ -32,12 +37,13 @@ apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
 /**
  * 1 if an incoming request header named @p name must be removed before the
  * module sets identity: it equals, case-insensitively and with '-' and '_'
- * treated alike, any header the module sets (X-WorkOS-*), any WORKOS_*
- * variable name, or REMOTE_USER / AUTH_TYPE.
+ * treated alike, any header the module sets: anything starting with
+ * X-WorkOS- (or exactly X-WorkOS), anything starting with WORKOS_, or
+ * REMOTE_USER / AUTH_TYPE. Authorization is not reserved here.
  */
 int wos_header_is_reserved(const char *name);
 
-/** Replace CR, LF, NUL and other control characters with a space. */
+/** Replace CR, LF and other C0 control characters and DEL with a space (NULL: ""). */
 char *wos_sanitize_value(apr_pool_t *p, const char *v);
 
 #endif

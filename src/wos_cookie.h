@@ -34,11 +34,23 @@ typedef struct wos_cookie_in {
  * over WOS_COOKIE_MAX_CHUNKS, or an assembled size over @p max_total is
  * WOS_EINVAL/WOS_ETOOBIG. *in is filled in every case (value NULL on error),
  * so the caller can clear what was there. Absent: WOS_ENOKEY.
+ *
+ * Parsing follows RFC 6265 §5.2 leniently: pairs split on ';', whitespace
+ * around names and values trimmed, one pair of DQUOTEs around a value
+ * stripped, segments without '=' or with an empty name ignored. Names match
+ * case-sensitively. An index with a leading zero ("<name>.01") is refused as
+ * ambiguous; other suffixes ("<name>.x", "<name>2") are other cookies. An empty
+ * value counts as absent (an emptied unchunked name leaves the chunks to be
+ * read). One pass, no allocation for unrelated cookies; max_index only
+ * reports indices below WOS_COOKIE_MAX_CHUNKS.
  */
 wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
                        apr_size_t max_total, wos_cookie_in *in);
 
-/** All cookie names in a header that start with @p prefix (const char *). */
+/**
+ * All cookie names in a header that start with @p prefix (const char *), in
+ * header order, each once.
+ */
 apr_array_header_t *wos_cookie_names_with_prefix(apr_pool_t *p, const char *header,
                                                  const char *prefix);
 
@@ -51,11 +63,20 @@ typedef struct wos_cookie_attrs {
     apr_int64_t max_age;     /**< seconds; < 0 omits Max-Age (a browser-session cookie) */
 } wos_cookie_attrs;
 
-/** One Set-Cookie value. */
+/**
+ * One Set-Cookie value: `name=value; Path=..; Domain=..; Max-Age=N; Secure;
+ * HttpOnly; SameSite=..`. NULL when the name is not an RFC 6265 token, the
+ * value has a byte outside cookie-octet, Path (empty) or Domain hold ';',
+ * control or non-ASCII characters (Domain also space), or SameSite is not
+ * Lax/Strict/None (any case). An empty Domain is treated as none.
+ */
 char *wos_cookie_format(apr_pool_t *p, const wos_cookie_attrs *a, const char *name,
                         const char *value);
 
-/** One Set-Cookie value that deletes @p name (empty value, Max-Age=0, past Expires). */
+/**
+ * One Set-Cookie value that deletes @p name (empty value, Max-Age=0, past
+ * Expires); NULL on the same grounds as wos_cookie_format.
+ */
 char *wos_cookie_format_delete(apr_pool_t *p, const wos_cookie_attrs *a, const char *name);
 
 /**
@@ -63,7 +84,10 @@ char *wos_cookie_format_delete(apr_pool_t *p, const wos_cookie_attrs *a, const c
  * fits @p chunk_size, else <name>.0..N-1; plus deletions of what @p old held
  * and the new set does not use (the unchunked name, or chunks past N-1).
  * WOS_ETOOBIG if more than WOS_COOKIE_MAX_CHUNKS would be needed.
- * A NULL @p value deletes everything @p old held.
+ * A NULL @p value deletes everything @p old held (@p old may be NULL).
+ * WOS_EINVAL (and *set_cookies NULL) for a chunk size outside
+ * [WOS_COOKIE_MIN_CHUNK_SIZE, WOS_COOKIE_MAX_CHUNK_SIZE] or anything
+ * wos_cookie_format refuses.
  */
 wos_rv wos_cookie_store(apr_pool_t *p, const wos_cookie_attrs *a, const char *name,
                         const char *value, apr_size_t chunk_size,

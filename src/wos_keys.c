@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include <stdlib.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
@@ -19,9 +20,15 @@ typedef struct key_gen {
     int retired;
 } key_gen;
 
-struct wos_keystore {
-    apr_thread_mutex_t *mu;
+/* One client's current generation (a server may serve several clients). */
+typedef struct key_slot {
     key_gen *cur;
+} key_slot;
+
+struct wos_keystore {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *mu;
+    apr_hash_t *slots;         /* cache id (base URL + client) -> key_slot */
 };
 
 typedef struct gen_ref {
@@ -37,9 +44,14 @@ static void gen_destroy(key_gen *g)
 static apr_status_t keystore_cleanup(void *data)
 {
     wos_keystore *ks = data;
-    if (ks->cur && ks->cur->refs == 0)
-        gen_destroy(ks->cur);
-    ks->cur = NULL;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, ks->slots); hi; hi = apr_hash_next(hi)) {
+        key_slot *slot = apr_hash_this_val(hi);
+        if (slot->cur && slot->cur->refs == 0)
+            gen_destroy(slot->cur);
+        slot->cur = NULL;
+    }
     return APR_SUCCESS;
 }
 
@@ -49,6 +61,8 @@ wos_rv wos_keystore_create(apr_pool_t *p, wos_keystore **out)
 
     if (apr_thread_mutex_create(&ks->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return WOS_ECRYPTO;
+    ks->pool = p;
+    ks->slots = apr_hash_make(p);
     apr_pool_cleanup_register(p, ks, keystore_cleanup, apr_pool_cleanup_null);
     *out = ks;
     return WOS_OK;
@@ -79,11 +93,11 @@ static const wos_jwks *gen_borrow(wos_keystore *ks, key_gen *g, apr_pool_t *rp)
 }
 
 /* Make @p g current; the one it replaces goes when its last borrower does. */
-static void gen_install(wos_keystore *ks, key_gen *g)
+static void gen_install(key_slot *slot, key_gen *g)
 {
-    key_gen *old = ks->cur;
+    key_gen *old = slot->cur;
 
-    ks->cur = g;
+    slot->cur = g;
     if (old) {
         old->retired = 1;
         if (old->refs == 0)
@@ -124,12 +138,31 @@ static wos_rv gen_parse(const char *doc, apr_size_t len, const char *hash,
     return WOS_OK;
 }
 
-static const char *cache_key(apr_pool_t *p, const wos_api_cfg *api, const char *what)
+/* Which JWKS: one per API base URL and client. */
+static const char *client_id_hash(apr_pool_t *p, const wos_api_cfg *api)
 {
     const char *id = apr_pstrcat(p, api->base_url, "|", api->client_id, NULL);
     char *h = wos_sha256_hex(p, id, strlen(id));
     h[32] = '\0';
-    return apr_pstrcat(p, "wos:jwks:", h, ":", what, NULL);
+    return h;
+}
+
+static const char *cache_key(apr_pool_t *p, const wos_api_cfg *api, const char *what)
+{
+    return apr_pstrcat(p, "wos:jwks:", client_id_hash(p, api), ":", what, NULL);
+}
+
+/* This client's slot (caller holds the lock). */
+static key_slot *slot_of(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx)
+{
+    const char *id = client_id_hash(rp, ctx->api);
+    key_slot *slot = apr_hash_get(ks->slots, id, APR_HASH_KEY_STRING);
+
+    if (!slot) {
+        slot = apr_pcalloc(ks->pool, sizeof(*slot));
+        apr_hash_set(ks->slots, apr_pstrdup(ks->pool, id), APR_HASH_KEY_STRING, slot);
+    }
+    return slot;
 }
 
 /* The shared document: "<expiry-usec>\n<json>". */
@@ -167,16 +200,18 @@ static void shared_store(apr_pool_t *rp, const wos_keys_ctx *ctx, const char *do
 }
 
 /* Adopt a document as current unless it is the generation we already have. */
-static wos_rv adopt(wos_keystore *ks, apr_pool_t *rp, const char *doc, apr_size_t len,
-                    apr_time_t expires, const char **err)
+static wos_rv adopt(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
+                    const char *doc, apr_size_t len, apr_time_t expires, const char **err)
 {
     char *hash = wos_sha256_hex(rp, doc, len);
+    key_slot *slot;
     key_gen *g;
     wos_rv rv;
 
     apr_thread_mutex_lock(ks->mu);
-    if (ks->cur && strcmp(ks->cur->hash, hash) == 0) {
-        ks->cur->expires = expires;
+    slot = slot_of(ks, rp, ctx);
+    if (slot->cur && strcmp(slot->cur->hash, hash) == 0) {
+        slot->cur->expires = expires;
         apr_thread_mutex_unlock(ks->mu);
         return WOS_OK;
     }
@@ -186,7 +221,7 @@ static wos_rv adopt(wos_keystore *ks, apr_pool_t *rp, const char *doc, apr_size_
     if (rv != WOS_OK)
         return rv;
     apr_thread_mutex_lock(ks->mu);
-    gen_install(ks, g);
+    gen_install(slot_of(ks, rp, ctx), g);
     apr_thread_mutex_unlock(ks->mu);
     return WOS_OK;
 }
@@ -210,7 +245,7 @@ static wos_rv fetch(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
         return WOS_EUNAVAIL;      /* a broken document never replaces working keys */
     shared_store(rp, ctx, doc, len, expires);
     apr_thread_mutex_lock(ks->mu);
-    gen_install(ks, g);
+    gen_install(slot_of(ks, rp, ctx), g);
     apr_thread_mutex_unlock(ks->mu);
     return WOS_OK;
 }
@@ -237,22 +272,24 @@ static wos_rv fetch_once(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *c
 
         apr_sleep(apr_time_from_msec(50));
         if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK)
-            return adopt(ks, rp, doc, len, expires, err);
+            return adopt(ks, rp, ctx, doc, len, expires, err);
     }
     *err = "timed out waiting for another process to fetch the JWKS";
     return WOS_EUNAVAIL;
 }
 
 /* The current generation if it is fresh and (when asked) knows @p kid. */
-static const wos_jwks *current(wos_keystore *ks, apr_pool_t *rp, const char *kid,
-                               int allow_stale)
+static const wos_jwks *current(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
+                               const char *kid)
 {
     const wos_jwks *set = NULL;
+    key_slot *slot;
 
     apr_thread_mutex_lock(ks->mu);
-    if (ks->cur && (allow_stale || apr_time_now() < ks->cur->expires)
-        && (!kid || wos_jwks_find(ks->cur->set, kid)))
-        set = gen_borrow(ks, ks->cur, rp);
+    slot = slot_of(ks, rp, ctx);
+    if (slot->cur && apr_time_now() < slot->cur->expires
+        && (!kid || wos_jwks_find(slot->cur->set, kid)))
+        set = gen_borrow(ks, slot->cur, rp);
     apr_thread_mutex_unlock(ks->mu);
     return set;
 }
@@ -268,13 +305,13 @@ wos_rv wos_keystore_get(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ct
 
     *fetched = 0;
     *err = NULL;
-    if ((*out = current(ks, rp, want_kid, 0)) != NULL)
+    if ((*out = current(ks, rp, ctx, want_kid)) != NULL)
         return WOS_OK;                               /* the hot path */
 
     /* Another process may have fetched a newer generation. */
     if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK
-        && adopt(ks, rp, doc, len, expires, err) == WOS_OK) {
-        if ((*out = current(ks, rp, want_kid, 0)) != NULL)
+        && adopt(ks, rp, ctx, doc, len, expires, err) == WOS_OK) {
+        if ((*out = current(ks, rp, ctx, want_kid)) != NULL)
             return WOS_OK;
         /* Fresh, but the kid is unknown: refetch under the shared throttle. */
         if (ctx->cache->add(ctx->cache, rp, cache_key(rp, ctx->api, "refetch"), "1", 1,
@@ -283,13 +320,13 @@ wos_rv wos_keystore_get(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ct
             *fetched = 1;
             fetch(ks, rp, ctx, err);   /* on failure keep serving the keys we have */
         }
-        *out = current(ks, rp, NULL, 0);
+        *out = current(ks, rp, ctx, NULL);
         return *out ? WOS_OK : WOS_EUNAVAIL;
     }
 
     /* Nothing usable is shared: fetch (one process at a time). */
     rv = fetch_once(ks, rp, ctx, fetched, err);
-    if (rv == WOS_OK && (*out = current(ks, rp, NULL, 0)) != NULL)
+    if (rv == WOS_OK && (*out = current(ks, rp, ctx, NULL)) != NULL)
         return WOS_OK;
     if (!*err)
         *err = "no usable JWKS";

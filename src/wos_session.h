@@ -4,6 +4,10 @@
  *
  * {"organizationId"?, "user":{camelCase user}, "accessToken", "refreshToken",
  *  "authenticationMethod"?, "impersonator"?:{"email","reason"}}
+ *
+ * Optional fields that are JSON null read as absent (NULL). The known user
+ * fields are type-checked (string, string-or-null, boolean, object) in both
+ * directions; unknown keys are ignored at the top level and kept in `user`.
  */
 #ifndef WOS_SESSION_H
 #define WOS_SESSION_H
@@ -23,7 +27,9 @@ typedef struct wos_session {
     const char *user_first_name;
     const char *user_last_name;
     int user_email_verified;             /**< 1, 0, or -1 when absent */
-    json_t *user;                        /**< the whole camelCase user object (pool-owned) */
+    json_t *user;                        /**< the whole camelCase user object (pool-owned);
+                                              what serialize writes, so its "id" must
+                                              equal user_id. NULL: built from the fields */
 } wos_session;
 
 /** Largest session JSON accepted (bytes). */
@@ -38,12 +44,22 @@ wos_rv wos_session_parse(apr_pool_t *p, const char *json, apr_size_t len,
 
 /**
  * Build a session from a 200 answer of POST /user_management/authenticate
- * (snake_case), converting `user` to the SDK's camelCase shape.
+ * (snake_case), converting `user` as the SDK's deserializeUser does (its key
+ * order; name and externalId null and metadata {} when absent; unmapped keys
+ * dropped). Like the SDK, organizationId is the access token's org_id (read,
+ * not verified); only a token whose payload cannot be read falls back to the
+ * answer's organization_id. Over 4 * WOS_SESSION_MAX_SIZE: WOS_ETOOBIG.
  */
 wos_rv wos_session_from_auth_response(apr_pool_t *p, const char *json, apr_size_t len,
                                       wos_session **out, const char **err);
 
-/** Serialise in the Node SDK's shape (what wos_seal then seals). */
+/**
+ * Serialise in the Node SDK's shape (what wos_seal then seals): keys in the
+ * order sealSessionDataFromAuthenticationResponse writes them, absent ones
+ * left out, impersonator.reason null when unknown. NULL when a required field
+ * is missing or empty, a string is not UTF-8, `user`'s id is not user_id, or
+ * the result would exceed WOS_SESSION_MAX_SIZE (it could not be read back).
+ */
 char *wos_session_serialize(apr_pool_t *p, const wos_session *s);
 
 #endif
