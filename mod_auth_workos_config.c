@@ -136,6 +136,8 @@ void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
     a->domain = c->cookie_domain;
     a->same_site = c->cookie_samesite ? c->cookie_samesite : "Lax";
     a->secure = wos_cfg_int(c->cookie_secure, 1);
+    if (!strcmp(a->same_site, "None"))
+        a->secure = 1;      /* browsers drop SameSite=None cookies that are not Secure */
     a->http_only = 1;
     a->max_age = c->cookie_max_age == WOS_UNSET ? DFLT_MAX_AGE : c->cookie_max_age;
 }

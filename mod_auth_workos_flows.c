@@ -119,7 +119,15 @@ static const char *state_cookie_name(apr_pool_t *p, const char *state)
     return apr_pstrcat(p, STATE_PREFIX, h, NULL);
 }
 
-/* At most STATE_MAX_COOKIES sign-ins in flight: drop the oldest ones. */
+/* Set-Cookie, unless formatting refused the value (NULL). */
+static void add_set_cookie(request_rec *r, const char *value)
+{
+    if (value)
+        apr_table_addn(r->err_headers_out, "Set-Cookie", value);
+}
+
+/* At most STATE_MAX_COOKIES sign-ins in flight: drop the oldest ones (and
+ * never answer a flood of them with a flood of deletions). */
 static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
 {
     const char *hdr = wos_cookie_header(r);
@@ -127,10 +135,9 @@ static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
                                     : NULL;
     int i, excess = names ? names->nelts - (STATE_MAX_COOKIES - 1) : 0;
 
-    for (i = 0; i < excess; i++)
-        apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       wos_cookie_format_delete(r->pool, a,
-                                                APR_ARRAY_IDX(names, i, const char *)));
+    for (i = 0; i < excess && i < 4 * STATE_MAX_COOKIES; i++)
+        add_set_cookie(r, wos_cookie_format_delete(r->pool, a,
+                                                   APR_ARRAY_IDX(names, i, const char *)));
 }
 
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
@@ -169,8 +176,7 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
 
     state_cookie_attrs(c, &a);
     bound_state_cookies(r, &a);
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   wos_cookie_format(r->pool, &a, state_cookie_name(r->pool, state), sealed));
+    add_set_cookie(r, wos_cookie_format(r->pool, &a, state_cookie_name(r->pool, state), sealed));
 
     wos_cfg_api(r, c, &api);
     memset(&ap, 0, sizeof(ap));
@@ -202,7 +208,7 @@ static int open_state(request_rec *r, const wos_dir_cfg *c, const char *state,
     if (!hdr || wos_cookie_read(r->pool, hdr, name, 8192, &in) != WOS_OK || !in.value)
         return 0;
     state_cookie_attrs(c, &a);
-    apr_table_addn(r->err_headers_out, "Set-Cookie", wos_cookie_format_delete(r->pool, &a, name));
+    add_set_cookie(r, wos_cookie_format_delete(r->pool, &a, name));
     if (wos_unseal(r->pool, in.value, strlen(in.value), c->passwords,
                    apr_time_as_msec(apr_time_now()), &json, &len, &idx, &err) != WOS_OK
         || wos_json_parse(r->pool, json, len, &o, &err) != WOS_OK
