@@ -95,6 +95,7 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
     }
     out->claims = claims;
     out->outcome = WOS_AUTHN_OK;
+    out->reason = "session refreshed";
 }
 
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)

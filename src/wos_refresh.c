@@ -109,11 +109,15 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
         *called = 1;
         wos_refresh_call_fn *call = ctx->call ? ctx->call : wos_api_refresh;
 
+        fresh = NULL;
         rv = call(p, ctx->api, refresh_token, organization_id, ctx->ip_address,
                   ctx->user_agent, &fresh, err);
-        *out = fresh;
+        if (fresh)                /* WOS_EINVAL (nothing sent) leaves no answer */
+            *out = fresh;
+        else if (rv == WOS_OK || rv == WOS_EUPSTREAM)
+            rv = WOS_EINVAL;      /* no answer to share: store nothing */
         if (rv == WOS_OK || rv == WOS_EUPSTREAM)
-            store_result(p, ctx, res_key, refresh_token, rv, fresh);
+            store_result(p, ctx, res_key, refresh_token, rv, *out);
         ctx->cache->remove(ctx->cache, p, lock_key);
         return rv;
     }
