@@ -267,14 +267,17 @@ static wos_rv fetch_once(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *c
     }
     while (apr_time_now() < deadline) {
         const char *doc;
+        char *held;
         apr_size_t len;
         apr_time_t expires;
 
         apr_sleep(apr_time_from_msec(50));
         if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK)
             return adopt(ks, rp, ctx, doc, len, expires, err);
+        if (ctx->cache->get(ctx->cache, rp, lock, 16, &held, &len) != WOS_OK)
+            break;      /* the fetcher gave up without a document */
     }
-    *err = "timed out waiting for another process to fetch the JWKS";
+    *err = "another process could not fetch the JWKS";
     return WOS_EUNAVAIL;
 }
 

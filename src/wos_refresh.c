@@ -122,14 +122,20 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
         return rv;
     }
 
-    /* Someone else is refreshing this token: wait for their answer. */
+    /* Someone else is refreshing this token: wait for their answer, or until
+     * their lock is gone without one (their refresh failed, retryably). */
     while (apr_time_now() < deadline) {
+        char *lock;
+        apr_size_t llen;
+
         apr_sleep(apr_time_from_msec(POLL_MS));
         rv = load_result(p, ctx, res_key, refresh_token, r, err);
         if (rv != WOS_ENOKEY)
             return rv;
+        if (ctx->cache->get(ctx->cache, p, lock_key, 16, &lock, &llen) != WOS_OK)
+            break;
     }
-    *err = "timed out waiting for a concurrent refresh";
+    *err = "a concurrent refresh of this session did not succeed";
     r->retry_after_sec = 1;
     return WOS_EUNAVAIL;
 }
