@@ -7,7 +7,9 @@ import json
 import os
 import signal
 import socket
+import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,8 +61,10 @@ def wait_port(port, proc, timeout=30):
 
 
 @pytest.fixture(scope="module")
-def browser_run(tmp_path_factory):
-    run = tmp_path_factory.mktemp("demo")
+def browser_run():
+    # Not under pytest's 0700 tmp root: httpd's children (www-data when run as
+    # root) must reach the CGI daemon's socket in here.
+    run = Path(tempfile.mkdtemp(prefix="wos-demo-"))
     run.chmod(0o755)
     port, emu = free_port(), free_port()
     env = dict(os.environ, WOS_SKIP_INSTALL="1", WOS_BUILDDIR=str(build_dir()),
@@ -94,6 +98,7 @@ def browser_run(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
         log.close()
+        shutil.rmtree(run, ignore_errors=True)
 
 
 @pytest.mark.parametrize("step", STEPS)
