@@ -105,20 +105,28 @@ int wos_check_config(request_rec *r, const wos_dir_cfg *c)
     return OK;
 }
 
+/* The session cookie (assembled from chunks); *cin says what was there. */
+wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin)
+{
+    const char *hdr = wos_cookie_header(r);
+
+    memset(cin, 0, sizeof(*cin));
+    cin->max_index = -1;
+    if (!hdr)
+        return WOS_ENOKEY;
+    return wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, cin);
+}
+
 /* Read, check and (when refreshed) re-set the session. */
 static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
                       wos_cookie_in *cin)
 {
     wos_authn_in in;
     wos_api_cfg api;
-    const char *hdr = wos_cookie_header(r);
     wos_rv rv;
 
     wos_fill_authn_in(r, c, &in, &api);
-    memset(cin, 0, sizeof(*cin));
-    cin->max_index = -1;
-    rv = hdr ? wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, cin)
-             : WOS_ENOKEY;
+    rv = wos_read_session_cookie(r, c, cin);
     if (rv != WOS_OK && rv != WOS_ENOKEY) {
         memset(out, 0, sizeof(*out));
         out->outcome = WOS_AUTHN_INVALID;

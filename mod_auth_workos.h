@@ -125,6 +125,7 @@ void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
+wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin);
 
 /* mod_auth_workos_flows.c */
 int wos_is_browser(request_rec *r);

@@ -233,7 +233,6 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
     const char *state, *code, *error, *verifier, *target, *sealed, *json, *err = NULL;
-    const char *hdr = wos_cookie_header(r);
     wos_api_cfg api;
     wos_auth_result *res;
     wos_cookie_in old;
@@ -287,10 +286,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
                           strlen(json), 0, apr_time_as_msec(apr_time_now()), &sealed) != WOS_OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     /* A new session replaces whatever the browser had (never reuse a pre-login one). */
-    memset(&old, 0, sizeof(old));
-    old.max_index = -1;
-    if (hdr)
-        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &old);
+    wos_read_session_cookie(r, c, &old);
     wos_store_session_cookie(r, c, sealed, &old);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00509: signed in %s",
                   res->session->user_id);
@@ -307,17 +303,14 @@ static const char *return_target(request_rec *r, const wos_dir_cfg *c, apr_table
 
 static int handle_logout(request_rec *r, const wos_dir_cfg *c)
 {
-    const char *hdr = wos_cookie_header(r), *err, *back;
+    const char *err, *back;
     wos_cookie_in cin;
     wos_authn_in in;
     wos_api_cfg api;
     wos_session *s = NULL;
     wos_claims *cl = NULL;
 
-    memset(&cin, 0, sizeof(cin));
-    cin.max_index = -1;
-    if (hdr)
-        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &cin);
+    wos_read_session_cookie(r, c, &cin);
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin.value;
     wos_store_session_cookie(r, c, NULL, &cin);
@@ -332,7 +325,7 @@ static int handle_logout(request_rec *r, const wos_dir_cfg *c)
 static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
-    const char *org, *hdr = wos_cookie_header(r);
+    const char *org;
     wos_cookie_in cin;
     wos_authn_in in;
     wos_authn_out out;
@@ -343,10 +336,7 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     org = apr_table_get(args, "organization_id");
     if (!org || !*org || strlen(org) > 128)
         return error_page(r, HTTP_BAD_REQUEST, "Bad request", "organization_id is required.");
-    memset(&cin, 0, sizeof(cin));
-    cin.max_index = -1;
-    if (hdr)
-        wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, &cin);
+    wos_read_session_cookie(r, c, &cin);
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin.value;
     in.switch_org = org;
