@@ -88,11 +88,8 @@ static int read_args(request_rec *r, apr_table_t **args)
         char *k = tok, *v = eq ? eq + 1 : "";
         if (eq)
             *eq = '\0';
-        for (char *c = k; *c; c++)
-            if (*c == '+') *c = ' ';
-        for (char *c = v; *c; c++)
-            if (*c == '+') *c = ' ';
-        if (ap_unescape_url(k) != OK || ap_unescape_url(v) != OK)
+        /* Form decoding ('+' is a space); %2F is fine, %00 is refused. */
+        if (ap_unescape_urlencoded(k) != OK || ap_unescape_urlencoded(v) != OK)
             return HTTP_BAD_REQUEST;
         if (strlen(v) > MAX_PARAM)
             return HTTP_BAD_REQUEST;
@@ -104,10 +101,12 @@ static int read_args(request_rec *r, apr_table_t **args)
     return OK;
 }
 
+/* Path=/ so that every sign-in start sees the ones in flight and can bound
+ * them (a callback-only path would hide them from it); short-lived anyway. */
 static void state_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
 {
     wos_cfg_cookie_attrs(c, a);
-    a->path = path_of(c->redirect_uri);
+    a->path = "/";
     a->same_site = "Lax";   /* must survive the top-level redirect back from WorkOS */
     a->max_age = STATE_TTL;
 }

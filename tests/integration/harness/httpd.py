@@ -1,0 +1,331 @@
+"""One Debian apache2 on 127.0.0.1: its generated configuration, start and
+stop (no process left behind), `apache2 -t`, and reading its logs.
+
+Every instance ever created stays in INSTANCES so that the per-test log
+guard in conftest.py can read what each one logged during a test."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+APACHE2 = "/usr/sbin/apache2"
+MODDIR = Path("/usr/lib/apache2/modules")
+TOP = Path(__file__).resolve().parents[3]
+CGI_SRC = Path(__file__).resolve().parents[1] / "cgi"
+
+INSTANCES = []
+
+# Lines that fail a test whatever it expected.
+FATAL = re.compile(r"exit signal|AddressSanitizer|LeakSanitizer|runtime error:")
+# httpd 2.4 writes "[module:level]" (or "[level]" for some core lines).
+SEVERE = re.compile(r"\[(?:[\w.-]+:)?(error|crit|alert|emerg)\]")
+
+
+def build_dir():
+    """Where mod_auth_workos.so and tests/tools/sealtool were built."""
+    env = os.environ.get("WOS_BUILDDIR")
+    if env:
+        return Path(env)
+    return TOP if (TOP / "mod_auth_workos.so").exists() else TOP / "build"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, alive, timeout=20.0):
+    """True once 127.0.0.1:port accepts; False if alive() turns false or time runs out."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not alive():
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def group_members(pgid):
+    """PIDs of live (non-zombie) processes in process group pgid."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def sanitizer_env(module):
+    """A module built with --enable-sanitizers needs the ASan runtime loaded
+    first into the (uninstrumented) apache2; reports then land in the error
+    log, where the log guard looks for them."""
+    try:
+        out = subprocess.run(["ldd", str(module)], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    runtime = re.search(r"libasan\.so\.\d+ => (\S+)", out)
+    if not runtime:
+        return {}
+    return {"LD_PRELOAD": runtime.group(1),
+            # httpd frees its pools at exit only partly: leaks are not findings here.
+            "ASAN_OPTIONS": "detect_leaks=0:verify_asan_link_order=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1"}
+
+
+MODULES = ["authz_core", "authn_core", "authz_user", "authz_host", "mime", "dir", "alias",
+           "headers", "env", "setenvif", "proxy", "proxy_http", "socache_shmcb"]
+
+MPM_TUNING = {
+    "prefork": ("StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n"
+                "ServerLimit 16\nMaxRequestWorkers 16\n"),
+    "event": ("StartServers 2\nServerLimit 4\nThreadsPerChild 8\nMaxRequestWorkers 32\n"
+              "MinSpareThreads 8\nMaxSpareThreads 32\n"),
+}
+
+
+class Httpd:
+    """An apache2 in its own directory: conf/, htdocs/, cgi/, run/, logs/."""
+
+    def __init__(self, workdir, mpm=None, env=None, with_module=True):
+        self.dir = Path(workdir)
+        self.mpm = mpm or os.environ.get("WOS_IT_MPM", "prefork")
+        self.env = dict(os.environ, **(env or {}))
+        self.with_module = with_module
+        if with_module:
+            self.env.update(sanitizer_env(self.module_path))
+        self.port = free_port()
+        self.proc = None
+        self.checked = {}           # log file -> offset already checked
+        for sub in ("conf", "htdocs", "cgi", "run", "logs"):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        (self.dir / "htdocs" / "index.html").write_text("<html><body>hello</body></html>\n")
+        for script in CGI_SRC.iterdir():
+            shutil.copy(script, self.dir / "cgi" / script.name)
+            (self.dir / "cgi" / script.name).chmod(0o755)
+        for path in [self.dir, *self.dir.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+        self.error_log = self.dir / "logs" / "error.log"
+        self.access_log = self.dir / "logs" / "access.log"
+        self.stderr_log = self.dir / "logs" / "stderr.log"
+        INSTANCES.append(self)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def module_path(self):
+        return build_dir() / "mod_auth_workos.so"
+
+    # ---- configuration -------------------------------------------------
+
+    def load_modules(self):
+        mods = [f"mpm_{self.mpm}", *MODULES, "cgi" if self.mpm == "prefork" else "cgid"]
+        lines = [f'LoadModule {m}_module "{MODDIR}/mod_{m}.so"' for m in mods]
+        if self.with_module:
+            lines.append(f'LoadModule auth_workos_module "{self.module_path}"')
+        return "\n".join(lines)
+
+    def base_config(self):
+        d = self.dir
+        user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+        loglevel = "LogLevel warn auth_workos:debug" if self.with_module else "LogLevel warn"
+        cgid = f'ScriptSock "{d}/run/cgid.sock"\n' if self.mpm != "prefork" else ""
+        return f"""# generated by tests/integration/harness/httpd.py
+ServerRoot "{d}"
+Listen 127.0.0.1:{self.port}
+ServerName 127.0.0.1
+PidFile "{d}/run/httpd.pid"
+DefaultRuntimeDir "{d}/run"
+Mutex file:{d}/run default
+ErrorLog "{self.error_log}"
+{loglevel}
+LogFormat "%h %t \\"%r\\" %>s pid=%P" wos
+CustomLog "{self.access_log}" wos
+{user}{self.load_modules()}
+{MPM_TUNING[self.mpm]}{cgid}TypesConfig /etc/mime.types
+DocumentRoot "{d}/htdocs"
+DirectoryIndex index.html
+Timeout 30
+LimitRequestFieldSize 65536
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "{d}/htdocs">
+    Require all granted
+</Directory>
+<Directory "{d}/cgi">
+    Options +ExecCGI
+    SetHandler cgi-script
+    Require all granted
+</Directory>
+"""
+
+    def write_config(self, body, name="httpd.conf"):
+        path = self.dir / "conf" / name
+        path.write_text(self.base_config() + "\n" + body + "\n")
+        path.chmod(0o644)
+        return path
+
+    # ---- URL space helpers for test configurations ---------------------
+
+    def cgi_location(self, path, *directives):
+        """<Location path> served by the test CGI scripts (path/env.cgi, ...)."""
+        return (f'ScriptAlias "{path}" "{self.dir}/cgi/"\n'
+                + location(path, *directives))
+
+    def proxy_location(self, path, backend_url, *directives):
+        """<Location path> proxied to backend_url + path."""
+        return (f'ProxyPass "{path}" "{backend_url}{path}"\n'
+                + location(path, *directives))
+
+    def static_location(self, path, *directives):
+        return f'Alias "{path}" "{self.dir}/htdocs/"\n' + location(path, *directives)
+
+    # ---- processes -----------------------------------------------------
+
+    def configtest(self, body):
+        """`apache2 -t` on a configuration: (exit status, combined output)."""
+        conf = self.write_config(body, name="configtest.conf")
+        out = subprocess.run([APACHE2, "-t", "-d", str(self.dir), "-f", str(conf)],
+                             env=self.env, capture_output=True, text=True, timeout=60)
+        return out.returncode, out.stdout + out.stderr
+
+    def start(self, body):
+        if self.proc:
+            self.stop()
+        conf = self.write_config(body)
+        pidfile = self.dir / "run" / "httpd.pid"
+        if pidfile.exists():
+            pidfile.unlink()
+        with open(self.stderr_log, "ab") as err:
+            self.proc = subprocess.Popen(
+                [APACHE2, "-d", str(self.dir), "-f", str(conf), "-DFOREGROUND"],
+                env=self.env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                start_new_session=True)
+        if not wait_port(self.port, lambda: self.proc.poll() is None) or not self._pidfile():
+            self.stop()
+            raise RuntimeError(f"apache2 did not start on port {self.port}:\n"
+                               + self.tail(self.stderr_log) + self.tail(self.error_log))
+        return self
+
+    def _pidfile(self, timeout=10.0):
+        """The parent writes its pidfile once children can be forked."""
+        path = self.dir / "run" / "httpd.pid"
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            if path.exists() and path.read_text().strip():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self):
+        """SIGTERM to the parent; anything of its process group still alive is killed."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        pgid = proc.pid
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        deadline = time.time() + 5
+        while group_members(pgid) and time.time() < deadline:
+            time.sleep(0.1)
+        for pid in group_members(pgid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def child_pids(self):
+        """Live processes of this httpd other than the parent."""
+        if not self.proc:
+            return []
+        return [p for p in group_members(self.proc.pid) if p != self.proc.pid]
+
+    # ---- logs ----------------------------------------------------------
+
+    def log_files(self):
+        return [self.error_log, self.stderr_log, self.access_log]
+
+    @staticmethod
+    def read_from(path, offset):
+        """(new text from offset, new end offset)."""
+        try:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except FileNotFoundError:
+            return "", offset
+        return data.decode("utf-8", "replace"), offset + len(data)
+
+    def new_log_lines(self, advance=True):
+        """Error-log and stderr lines not yet checked by the log guard."""
+        lines = []
+        for path in (self.error_log, self.stderr_log):
+            text, end = self.read_from(path, self.checked.get(path, 0))
+            lines.extend(text.splitlines())
+            if advance:
+                self.checked[path] = end
+        return lines
+
+    def log_text(self):
+        return self.read_from(self.error_log, 0)[0]
+
+    def log_size(self):
+        return self.error_log.stat().st_size if self.error_log.exists() else 0
+
+    def log_since(self, offset):
+        return self.read_from(self.error_log, offset)[0]
+
+    def access_since(self, offset):
+        return self.read_from(self.access_log, offset)[0]
+
+    def access_size(self):
+        return self.access_log.stat().st_size if self.access_log.exists() else 0
+
+    @staticmethod
+    def tail(path, n=40):
+        try:
+            lines = Path(path).read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return ""
+        return f"--- {path} ---\n" + "\n".join(lines[-n:]) + "\n"
+
+
+def location(path, *directives):
+    body = "".join(f"    {d}\n" for d in directives)
+    return f'<Location "{path}">\n{body}</Location>\n'
+
+
+def bad_lines(lines, allowed=()):
+    """Lines a test must fail on: fatal ones always, severe ones unless allowed."""
+    bad = []
+    for line in lines:
+        if FATAL.search(line):
+            bad.append(line)
+        elif SEVERE.search(line) and not any(re.search(p, line) for p in allowed):
+            bad.append(line)
+    return bad
