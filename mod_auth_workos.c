@@ -87,6 +87,11 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
     in->jwt.issuers = c->issuers;
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    /* A cached verification holds only for the settings it was made under. */
+    in->vcache = s->vcache;
+    in->fingerprint = apr_psprintf(r->pool, "%s|%s|%d|%d|%pp|%pp", api->client_id,
+                                   api->base_url, in->jwt.skew_sec, in->refresh_before,
+                                   (void *)c->passwords, (void *)c->issuers);
 }
 
 /* Settings without which nothing can be decided: a 500 and a line that says which. */

@@ -31,6 +31,7 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_UNSET       -1
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
 #define WOS_DEFAULT_BASE_URL "https://api.workos.com"
+#define WOS_DEFAULT_SESSION_CACHE 1024
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
@@ -81,6 +82,8 @@ typedef struct wos_srv_cfg {
     apr_global_mutex_t *cache_mutex;    /* only for providers that are not MP-safe */
     wos_cache cache;                    /* the seam handed to src/ */
     wos_keystore *keys;                 /* per process, made in child_init */
+    int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
+    wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
 } wos_srv_cfg;
 
 /** What one request learned; kept in r->request_config. */

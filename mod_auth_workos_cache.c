@@ -207,11 +207,19 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
             ap_log_error(APLOG_MARK, APLOG_CRIT, st, s,
                          "WOS00406: cannot reopen the shared cache mutex in this child");
     }
+    wos_vcache *sessions = NULL;
+    int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
+                                                   : sc->session_cache_size;
+
     if (wos_keystore_create(pchild, &ks) != WOS_OK)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS00407: cannot create the key store");
+    if (size > 0 && wos_vcache_create(pchild, size, &sessions) != WOS_OK)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "WOS00408: cannot create the verified-session cache");
     for (v = s; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
         vc->cache_mutex = sc->cache_mutex;
         vc->keys = ks;
+        vc->vcache = sessions;
     }
 }

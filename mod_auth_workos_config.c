@@ -76,7 +76,9 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
 
 void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
-    return apr_pcalloc(p, sizeof(wos_srv_cfg));
+    wos_srv_cfg *c = apr_pcalloc(p, sizeof(wos_srv_cfg));
+    c->session_cache_size = WOS_UNSET;
+    return c;
 }
 
 void *wos_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
@@ -440,6 +442,12 @@ static const char *set_redirect_allow(cmd_parms *cmd, void *m, int argc, char *c
     return NULL;
 }
 
+static const char *set_session_cache(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return err ? err : parse_int(cmd, arg, 0, 1000000, &wos_scfg(cmd->server)->session_cache_size);
+}
+
 static const char *set_cache(cmd_parms *cmd, void *m, const char *arg)
 {
     wos_srv_cfg *s = wos_scfg(cmd->server);
@@ -502,6 +510,8 @@ const command_rec wos_cmds[] = {
                   "CA bundle for TLS to WorkOS (default: the system's)"),
     AP_INIT_TAKE1("WorkOSCache", set_cache, NULL, RSRC_CONF,
                   "Shared cache: a mod_socache provider[:args] (default shmcb)"),
+    AP_INIT_TAKE1("WorkOSSessionCache", set_session_cache, NULL, RSRC_CONF,
+                  "Verified sessions each process remembers (default 1024; 0 turns it off)"),
     AP_INIT_TAKE1("WorkOSRedirectURI", set_endpoint, OFF(redirect_uri), WOS_CONF,
                   "The sign-in callback the module serves (path or absolute URL)"),
     AP_INIT_TAKE1("WorkOSLoginURI", set_endpoint, OFF(login_uri), WOS_CONF,

@@ -98,19 +98,59 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
     out->reason = "session refreshed";
 }
 
+/* Until when a verification holds: the token's expiry, less the refresh window. */
+static void remember(const wos_authn_in *in, const char *cookie, const wos_authn_out *out)
+{
+    unsigned char key[WOS_VCACHE_KEY_LEN];
+
+    if (!in->vcache || !cookie || out->outcome != WOS_AUTHN_OK || !out->claims)
+        return;
+    wos_vcache_key(cookie, in->fingerprint ? in->fingerprint : "", key);
+    wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
+                   out->session, out->claims);
+}
+
+static int recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    unsigned char key[WOS_VCACHE_KEY_LEN];
+
+    if (!in->vcache || in->switch_org)
+        return 0;
+    wos_vcache_key(in->cookie, in->fingerprint ? in->fingerprint : "", key);
+    if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims)
+        != WOS_OK)
+        return 0;
+    out->outcome = WOS_AUTHN_OK;
+    out->cached = 1;
+    out->reason = "valid session (cached)";
+    return 1;
+}
+
+static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
+
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
-    const char *err = NULL;
-    wos_claims *claims = NULL;
-    int fetched = 0;
-    wos_rv rv;
-
     memset(out, 0, sizeof(*out));
     if (!in->cookie || !*in->cookie) {
         out->outcome = WOS_AUTHN_NONE;
         out->reason = "no session cookie";
         return;
     }
+    if (recall(p, in, out))
+        return;
+    check(p, in, out);
+    /* A refreshed session is remembered under the cookie it is now sent as. */
+    if (!in->switch_org)
+        remember(in, out->refreshed ? out->new_cookie : in->cookie, out);
+}
+
+static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    const char *err = NULL;
+    wos_claims *claims = NULL;
+    int fetched = 0;
+    wos_rv rv;
+
     rv = open_cookie(p, in, &out->session, &err);
     if (rv != WOS_OK) {
         out->outcome = WOS_AUTHN_INVALID;

@@ -12,6 +12,7 @@
 #include "wos_keys.h"
 #include "wos_refresh.h"
 #include "wos_session.h"
+#include "wos_vcache.h"
 
 typedef enum {
     WOS_AUTHN_OK,        /**< identity established (maybe after a refresh) */
@@ -32,6 +33,8 @@ typedef struct wos_authn_in {
     int refresh_before;                    /**< seconds before exp to refresh */
     int cookie_ttl;                        /**< seal expiry for new cookies, 0 = none */
     const char *switch_org;                /**< refresh into this organization (org switch) */
+    wos_vcache *vcache;                    /**< verified sessions of this process, or NULL */
+    const char *fingerprint;               /**< the settings a cached verification holds for */
 } wos_authn_in;
 
 typedef struct wos_authn_out {
@@ -40,6 +43,7 @@ typedef struct wos_authn_out {
     wos_claims *claims;
     const char *new_cookie;     /**< sealed value to set (after a refresh), else NULL */
     int refreshed;              /**< 1 when a refresh happened (shared or own) */
+    int cached;                 /**< 1 when the verified-session cache answered */
     int upstream_called;        /**< 1 when this request called WorkOS to refresh */
     int keys_fetched;           /**< 1 when this request fetched the JWKS */
     long retry_after;           /**< for WOS_AUTHN_RETRY */

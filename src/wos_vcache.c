@@ -1,0 +1,210 @@
+/*
+ * wos_vcache.c: the per-process verified-session cache. Each entry owns an
+ * unmanaged pool with deep copies; readers copy out under the lock, so an
+ * entry can be evicted at any time without a reader holding on to it.
+ */
+#include <string.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <openssl/evp.h>
+
+#include "wos_vcache.h"
+
+typedef struct vc_entry vc_entry;
+struct vc_entry {
+    unsigned char key[WOS_VCACHE_KEY_LEN];
+    apr_pool_t *pool;
+    apr_int64_t valid_until;
+    wos_session *session;
+    wos_claims *claims;
+    vc_entry *prev, *next;          /* LRU list: head is the most recent */
+};
+
+struct wos_vcache {
+    apr_thread_mutex_t *mu;
+    apr_hash_t *index;
+    vc_entry *head, *tail;
+    int count, capacity;
+};
+
+static apr_status_t vcache_cleanup(void *data)
+{
+    wos_vcache *vc = data;
+    vc_entry *e = vc->head, *next;
+
+    for (; e; e = next) {
+        next = e->next;
+        apr_pool_destroy(e->pool);
+    }
+    vc->head = vc->tail = NULL;
+    return APR_SUCCESS;
+}
+
+wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
+{
+    wos_vcache *vc = apr_pcalloc(p, sizeof(*vc));
+
+    if (apr_thread_mutex_create(&vc->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        return WOS_ECRYPTO;
+    vc->index = apr_hash_make(p);
+    vc->capacity = capacity > 0 ? capacity : 1;
+    apr_pool_cleanup_register(p, vc, vcache_cleanup, apr_pool_cleanup_null);
+    *out = vc;
+    return WOS_OK;
+}
+
+void wos_vcache_key(const char *cookie, const char *fingerprint,
+                    unsigned char key[WOS_VCACHE_KEY_LEN])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+
+    memset(key, 0, WOS_VCACHE_KEY_LEN);
+    if (!md)
+        return;
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1
+        && EVP_DigestUpdate(md, fingerprint, strlen(fingerprint) + 1) == 1
+        && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1)
+        EVP_DigestFinal_ex(md, key, &n);
+    EVP_MD_CTX_free(md);
+}
+
+static const char *sdup(apr_pool_t *p, const char *s)
+{
+    return s ? apr_pstrdup(p, s) : NULL;
+}
+
+static apr_array_header_t *dup_list(apr_pool_t *p, const apr_array_header_t *a)
+{
+    apr_array_header_t *c = apr_array_make(p, a ? a->nelts : 0, sizeof(const char *));
+    int i;
+
+    for (i = 0; a && i < a->nelts; i++)
+        APR_ARRAY_PUSH(c, const char *) = apr_pstrdup(p, APR_ARRAY_IDX(a, i, const char *));
+    return c;
+}
+
+static wos_session *dup_session(apr_pool_t *p, const wos_session *s)
+{
+    wos_session *c = apr_pmemdup(p, s, sizeof(*s));
+
+    c->access_token = sdup(p, s->access_token);
+    c->refresh_token = sdup(p, s->refresh_token);
+    c->organization_id = sdup(p, s->organization_id);
+    c->authentication_method = sdup(p, s->authentication_method);
+    c->impersonator_email = sdup(p, s->impersonator_email);
+    c->impersonator_reason = sdup(p, s->impersonator_reason);
+    c->user_id = sdup(p, s->user_id);
+    c->user_email = sdup(p, s->user_email);
+    c->user_first_name = sdup(p, s->user_first_name);
+    c->user_last_name = sdup(p, s->user_last_name);
+    c->user = NULL;
+    return c;
+}
+
+static wos_claims *dup_claims(apr_pool_t *p, const wos_claims *s)
+{
+    wos_claims *c = apr_pmemdup(p, s, sizeof(*s));
+
+    c->sub = sdup(p, s->sub);
+    c->sid = sdup(p, s->sid);
+    c->org_id = sdup(p, s->org_id);
+    c->role = sdup(p, s->role);
+    c->iss = sdup(p, s->iss);
+    c->jti = sdup(p, s->jti);
+    c->act_sub = sdup(p, s->act_sub);
+    c->roles = dup_list(p, s->roles);
+    c->permissions = dup_list(p, s->permissions);
+    c->entitlements = dup_list(p, s->entitlements);
+    c->feature_flags = dup_list(p, s->feature_flags);
+    return c;
+}
+
+static void unlink_entry(wos_vcache *vc, vc_entry *e)
+{
+    if (e->prev) e->prev->next = e->next; else vc->head = e->next;
+    if (e->next) e->next->prev = e->prev; else vc->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void push_front(wos_vcache *vc, vc_entry *e)
+{
+    e->next = vc->head;
+    e->prev = NULL;
+    if (vc->head)
+        vc->head->prev = e;
+    vc->head = e;
+    if (!vc->tail)
+        vc->tail = e;
+}
+
+static void drop(wos_vcache *vc, vc_entry *e)
+{
+    unlink_entry(vc, e);
+    apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, NULL);
+    apr_pool_destroy(e->pool);
+    vc->count--;
+}
+
+wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
+                      apr_int64_t now, wos_session **s, wos_claims **c)
+{
+    vc_entry *e;
+    wos_rv rv = WOS_ENOKEY;
+
+    apr_thread_mutex_lock(vc->mu);
+    e = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
+    if (e && now >= e->valid_until) {
+        drop(vc, e);
+    }
+    else if (e) {
+        unlink_entry(vc, e);
+        push_front(vc, e);
+        *s = dup_session(rp, e->session);
+        *c = dup_claims(rp, e->claims);
+        rv = WOS_OK;
+    }
+    apr_thread_mutex_unlock(vc->mu);
+    return rv;
+}
+
+void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+                    const wos_session *s, const wos_claims *c)
+{
+    apr_pool_t *ep;
+    vc_entry *e, *old;
+
+    if (valid_until <= wos_now_sec())
+        return;
+    /* Copies are made outside the lock, in the entry's own pool. */
+    if (apr_pool_create_unmanaged_ex(&ep, NULL, NULL) != APR_SUCCESS)
+        return;
+    e = apr_pcalloc(ep, sizeof(*e));
+    memcpy(e->key, key, WOS_VCACHE_KEY_LEN);
+    e->pool = ep;
+    e->valid_until = valid_until;
+    e->session = dup_session(ep, s);
+    e->claims = dup_claims(ep, c);
+
+    apr_thread_mutex_lock(vc->mu);
+    old = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
+    if (old)
+        drop(vc, old);
+    while (vc->count >= vc->capacity && vc->tail)
+        drop(vc, vc->tail);
+    push_front(vc, e);
+    apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, e);
+    vc->count++;
+    apr_thread_mutex_unlock(vc->mu);
+}
+
+int wos_vcache_count(wos_vcache *vc)
+{
+    int n;
+
+    apr_thread_mutex_lock(vc->mu);
+    n = vc->count;
+    apr_thread_mutex_unlock(vc->mu);
+    return n;
+}
