@@ -84,6 +84,7 @@ typedef struct wos_srv_cfg {
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
+    wos_http_handles *http_handles;     /* per process idle curl handles */
 } wos_srv_cfg;
 
 /** What one request learned; kept in r->request_config. */

@@ -208,6 +208,7 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
                          "WOS00406: cannot reopen the shared cache mutex in this child");
     }
     wos_vcache *sessions = NULL;
+    wos_http_handles *handles = NULL;
     int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
                                                    : sc->session_cache_size;
 
@@ -216,10 +217,13 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
     if (size > 0 && wos_vcache_create(pchild, size, &sessions) != WOS_OK)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "WOS00408: cannot create the verified-session cache");
+    if (wos_http_handles_create(pchild, 8, &handles) != WOS_OK)
+        handles = NULL;        /* calls then make their own handles */
     for (v = s; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
         vc->cache_mutex = sc->cache_mutex;
         vc->keys = ks;
         vc->vcache = sessions;
+        vc->http_handles = handles;
     }
 }

@@ -126,6 +126,7 @@ void wos_cfg_api(request_rec *r, const wos_dir_cfg *c, wos_api_cfg *api)
     api->base_url = wos_cfg_base_url(c);
     api->client_id = c->client_id;
     api->api_key = c->api_key;
+    api->http.handles = wos_scfg(r->server)->http_handles;
     api->http.timeout_ms = t * 1000;
     api->http.connect_timeout_ms = t * 1000 < 3000 ? t * 1000 : 3000;
     api->http.ca_file = c->ca_file;

@@ -2,15 +2,17 @@
  * wos_http.c: bounded HTTP GET/POST over libcurl's easy interface.
  *
  * One easy handle per call, obtained from call_acquire() and given back with
- * call_release(); those two are the seam where handle reuse would go. The
- * handle and its header list are owned by a pool cleanup, so nothing leaks
- * even if a caller's pool is cleared early.
+ * call_release(): from and to the process's idle handles when the caller
+ * has them (connections to WorkOS stay open between calls), else made and
+ * freed. The handle and its header list are owned by a pool cleanup, so
+ * nothing leaks even if a caller's pool is cleared early.
  */
 #include <string.h>
 #include <curl/curl.h>
 #include <apr_date.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 
 #include "wos_http.h"
 
@@ -37,7 +39,65 @@ typedef struct head_info {
 } head_info;
 
 /* Everything one request needs; freed by call_cleanup. */
+struct wos_http_handles {
+    apr_thread_mutex_t *mu;
+    CURL **idle;
+    int n, max;
+};
+
+static apr_status_t handles_cleanup(void *data)
+{
+    wos_http_handles *hs = data;
+
+    while (hs->n > 0)
+        curl_easy_cleanup(hs->idle[--hs->n]);
+    return APR_SUCCESS;
+}
+
+wos_rv wos_http_handles_create(apr_pool_t *p, int max, wos_http_handles **out)
+{
+    wos_http_handles *hs = apr_pcalloc(p, sizeof(*hs));
+
+    if (apr_thread_mutex_create(&hs->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+        return WOS_ECRYPTO;
+    hs->max = max > 0 ? max : 1;
+    hs->idle = apr_pcalloc(p, sizeof(CURL *) * (apr_size_t)hs->max);
+    apr_pool_cleanup_register(p, hs, handles_cleanup, apr_pool_cleanup_null);
+    *out = hs;
+    return WOS_OK;
+}
+
+static CURL *handle_take(wos_http_handles *hs)
+{
+    CURL *h = NULL;
+
+    if (hs) {
+        apr_thread_mutex_lock(hs->mu);
+        if (hs->n > 0)
+            h = hs->idle[--hs->n];
+        apr_thread_mutex_unlock(hs->mu);
+    }
+    return h ? h : curl_easy_init();
+}
+
+/* Keep it for the next call (options reset, connections kept), or free it. */
+static void handle_give(wos_http_handles *hs, CURL *h)
+{
+    if (hs) {
+        curl_easy_reset(h);
+        apr_thread_mutex_lock(hs->mu);
+        if (hs->n < hs->max) {
+            hs->idle[hs->n++] = h;
+            h = NULL;
+        }
+        apr_thread_mutex_unlock(hs->mu);
+    }
+    if (h)
+        curl_easy_cleanup(h);
+}
+
 typedef struct http_call {
+    wos_http_handles *handles;
     CURL *h;
     struct curl_slist *hdrs;
     body_buf body;
@@ -59,7 +119,7 @@ static apr_status_t call_cleanup(void *data)
     http_call *c = data;
 
     if (c->h)
-        curl_easy_cleanup(c->h);
+        handle_give(c->handles, c->h);
     if (c->hdrs)
         curl_slist_free_all(c->hdrs);
     c->h = NULL;
@@ -67,11 +127,12 @@ static apr_status_t call_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static http_call *call_acquire(apr_pool_t *p)
+static http_call *call_acquire(apr_pool_t *p, wos_http_handles *hs)
 {
     http_call *c = apr_pcalloc(p, sizeof(*c));
 
-    c->h = curl_easy_init();
+    c->handles = hs;
+    c->h = handle_take(hs);
     if (!c->h)
         return NULL;
     apr_pool_cleanup_register(p, c, call_cleanup, apr_pool_cleanup_null);
@@ -244,9 +305,14 @@ static int set_common(http_call *c, const wos_http_opts *o, const char *url)
     return ok;
 }
 
+/* POSTs (code and refresh-token grants) are not idempotent: curl silently
+ * resends a request whose reused connection turns out dead, which would spend
+ * a single-use token twice. So they always go over a connection of their own. */
 static int set_post(http_call *c, const char *json)
 {
     return curl_easy_setopt(c->h, CURLOPT_POST, 1L) == CURLE_OK
+        && curl_easy_setopt(c->h, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK
+        && curl_easy_setopt(c->h, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK
         && curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(json)) == CURLE_OK
         && curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, json) == CURLE_OK;
 }
@@ -301,7 +367,7 @@ static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *ur
         return WOS_EINVAL;
     }
     o = o ? o : &defaults;
-    if (!(c = call_acquire(p))) {
+    if (!(c = call_acquire(p, o->handles))) {
         *err = "could not create a curl handle";
         return WOS_ECRYPTO;
     }

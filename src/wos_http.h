@@ -28,11 +28,18 @@
 /** Content-Type values longer than this are dropped (NULL). */
 #define WOS_HTTP_MAX_CONTENT_TYPE 256
 
+/** Idle curl handles kept per process, so calls reuse connections (and TLS sessions). */
+typedef struct wos_http_handles wos_http_handles;
+
+/** A thread-safe keeper of at most @p max idle handles, freed with @p p. */
+wos_rv wos_http_handles_create(apr_pool_t *p, int max, wos_http_handles **out);
+
 typedef struct wos_http_opts {
     long connect_timeout_ms;   /**< connect timeout; <= 0: WOS_HTTP_DEFAULT_CONNECT_MS */
     long timeout_ms;           /**< total timeout; <= 0: WOS_HTTP_DEFAULT_TIMEOUT_MS */
     const char *ca_file;       /**< NULL: the system trust store */
     apr_size_t max_response;   /**< a larger body is an error (WOS_ETOOBIG); 0: the default */
+    wos_http_handles *handles; /**< NULL: a new handle (and connection) per call */
 } wos_http_opts;
 
 typedef struct wos_http_response {
