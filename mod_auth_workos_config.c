@@ -295,19 +295,6 @@ static const char *set_cookie_attr(cmd_parms *cmd, void *m, const char *arg)
     return NULL;
 }
 
-static const char *set_samesite(cmd_parms *cmd, void *m, const char *arg)
-{
-    if (!strcasecmp(arg, "Lax"))
-        DCFG(m)->cookie_samesite = "Lax";
-    else if (!strcasecmp(arg, "Strict"))
-        DCFG(m)->cookie_samesite = "Strict";
-    else if (!strcasecmp(arg, "None"))
-        DCFG(m)->cookie_samesite = "None";
-    else
-        return "WorkOSCookieSameSite: must be Lax, Strict or None";
-    return NULL;
-}
-
 static const char *set_secure(cmd_parms *cmd, void *m, int on)
 {
     DCFG(m)->cookie_secure = on;
@@ -335,44 +322,62 @@ static const char *set_chunk_size(cmd_parms *cmd, void *m, const char *arg)
                      &DCFG(m)->cookie_chunk_size);
 }
 
-static const char *set_unauth(cmd_parms *cmd, void *m, const char *arg)
+/* Keyword directives: one table each, one handler; cmd->info is the choice. */
+typedef struct wos_keyword {
+    const char *word;
+    int value;
+} wos_keyword;
+
+typedef struct wos_choice {
+    apr_size_t offset;              /* the int field in wos_dir_cfg */
+    const wos_keyword *words;       /* NULL-terminated */
+    const char *usage;
+} wos_choice;
+
+static const wos_keyword unauth_words[] = {
+    {"login", WOS_UNAUTH_LOGIN}, {"401", WOS_UNAUTH_401}, {"403", WOS_UNAUTH_403},
+    {"pass", WOS_UNAUTH_PASS}, {NULL, 0}};
+static const wos_keyword remote_user_words[] = {
+    {"email", WOS_USER_EMAIL}, {"id", WOS_USER_ID}, {NULL, 0}};
+static const wos_keyword pass_words[] = {
+    {"environment", WOS_PASS_ENV}, {"headers", WOS_PASS_HEADERS},
+    {"both", WOS_PASS_ENV | WOS_PASS_HEADERS}, {"none", 0}, {NULL, 0}};
+static const wos_keyword samesite_words[] = {
+    {"Lax", 0}, {"Strict", 1}, {"None", 2}, {NULL, 0}};
+
+static const wos_choice unauth_choice = {
+    APR_OFFSETOF(wos_dir_cfg, unauth_action), unauth_words, "login, 401, 403 or pass"};
+static const wos_choice remote_user_choice = {
+    APR_OFFSETOF(wos_dir_cfg, remote_user), remote_user_words, "email or id"};
+static const wos_choice pass_choice = {
+    APR_OFFSETOF(wos_dir_cfg, pass_claims), pass_words, "environment, headers, both or none"};
+
+static const wos_keyword *find_word(const wos_keyword *w, const char *arg)
 {
-    if (!strcasecmp(arg, "login"))
-        DCFG(m)->unauth_action = WOS_UNAUTH_LOGIN;
-    else if (!strcmp(arg, "401"))
-        DCFG(m)->unauth_action = WOS_UNAUTH_401;
-    else if (!strcmp(arg, "403"))
-        DCFG(m)->unauth_action = WOS_UNAUTH_403;
-    else if (!strcasecmp(arg, "pass"))
-        DCFG(m)->unauth_action = WOS_UNAUTH_PASS;
-    else
-        return "WorkOSUnauthAction: must be login, 401, 403 or pass";
+    for (; w->word; w++)
+        if (!strcasecmp(w->word, arg))
+            return w;
     return NULL;
 }
 
-static const char *set_remote_user(cmd_parms *cmd, void *m, const char *arg)
+static const char *set_choice(cmd_parms *cmd, void *m, const char *arg)
 {
-    if (!strcasecmp(arg, "email"))
-        DCFG(m)->remote_user = WOS_USER_EMAIL;
-    else if (!strcasecmp(arg, "id"))
-        DCFG(m)->remote_user = WOS_USER_ID;
-    else
-        return "WorkOSRemoteUser: must be email or id";
+    const wos_choice *ch = cmd->info;
+    const wos_keyword *w = find_word(ch->words, arg);
+
+    if (!w)
+        return apr_psprintf(cmd->pool, "%s: must be %s", cmd->cmd->name, ch->usage);
+    *(int *)((char *)m + ch->offset) = w->value;
     return NULL;
 }
 
-static const char *set_pass_claims(cmd_parms *cmd, void *m, const char *arg)
+static const char *set_samesite(cmd_parms *cmd, void *m, const char *arg)
 {
-    if (!strcasecmp(arg, "environment"))
-        DCFG(m)->pass_claims = WOS_PASS_ENV;
-    else if (!strcasecmp(arg, "headers"))
-        DCFG(m)->pass_claims = WOS_PASS_HEADERS;
-    else if (!strcasecmp(arg, "both"))
-        DCFG(m)->pass_claims = WOS_PASS_ENV | WOS_PASS_HEADERS;
-    else if (!strcasecmp(arg, "none"))
-        DCFG(m)->pass_claims = 0;
-    else
-        return "WorkOSPassClaimsAs: must be environment, headers, both or none";
+    const wos_keyword *w = find_word(samesite_words, arg);
+
+    if (!w)
+        return "WorkOSCookieSameSite: must be Lax, Strict or None";
+    DCFG(m)->cookie_samesite = w->word;     /* canonical spelling */
     return NULL;
 }
 
@@ -491,11 +496,11 @@ const command_rec wos_cmds[] = {
                   "Session cookie Max-Age in seconds (default 34560000)"),
     AP_INIT_TAKE1("WorkOSCookieChunkSize", set_chunk_size, NULL, WOS_CONF,
                   "Largest cookie value before the session is split into chunks (default 3800)"),
-    AP_INIT_TAKE1("WorkOSUnauthAction", set_unauth, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSUnauthAction", set_choice, (void *)&unauth_choice, WOS_CONF,
                   "login (default), 401, 403 or pass"),
-    AP_INIT_TAKE1("WorkOSRemoteUser", set_remote_user, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSRemoteUser", set_choice, (void *)&remote_user_choice, WOS_CONF,
                   "REMOTE_USER is the user's email (default) or id"),
-    AP_INIT_TAKE1("WorkOSPassClaimsAs", set_pass_claims, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSPassClaimsAs", set_choice, (void *)&pass_choice, WOS_CONF,
                   "environment (default), headers, both or none"),
     AP_INIT_FLAG("WorkOSPassAccessToken", set_pass_token, NULL, WOS_CONF,
                  "Also pass the access token (default Off)"),
