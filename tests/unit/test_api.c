@@ -790,6 +790,83 @@ END_TEST
 /* The HTTP client against the loopback server                              */
 /* ======================================================================== */
 
+/* A keep-alive server: answers every request on a connection, counts accepts. */
+typedef struct ka_srv {
+    int lfd, port;
+    pthread_t th;
+    atomic_int stop, conns, requests;
+} ka_srv;
+
+static void *ka_main(void *arg)
+{
+    ka_srv *s = arg;
+    static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    struct pollfd pf = {s->lfd, POLLIN, 0};
+
+    while (!atomic_load(&s->stop)) {
+        char buf[4096];
+        int fd;
+
+        if (poll(&pf, 1, 20) <= 0 || (fd = accept(s->lfd, NULL, NULL)) < 0)
+            continue;
+        atomic_fetch_add(&s->conns, 1);
+        for (int idle = 0; idle < 25;) {    /* one GET per read; close after 500 ms idle */
+            struct pollfd cf = {fd, POLLIN, 0};
+            ssize_t n;
+
+            if (poll(&cf, 1, 20) <= 0) {
+                if (atomic_load(&s->stop))
+                    break;
+                idle++;
+                continue;
+            }
+            idle = 0;
+            if ((n = read(fd, buf, sizeof(buf))) <= 0)
+                break;
+            atomic_fetch_add(&s->requests, 1);
+            srv_send_all(fd, answer, sizeof(answer) - 1);
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+/* With the process's idle handles, consecutive GETs share one connection;
+ * without them, each call opens its own. */
+START_TEST(http_handles_reuse_connections)
+{
+    ka_srv *s = apr_pcalloc(tp, sizeof(*s));
+    wos_http_handles *hs;
+    wos_http_opts o = quick_opts();
+    wos_http_response *r;
+    const char *err = NULL, *url;
+    int i;
+
+    s->lfd = bind_loopback(&s->port);
+    ck_assert_int_eq(listen(s->lfd, 8), 0);
+    ck_assert_int_eq(pthread_create(&s->th, NULL, ka_main, s), 0);
+    url = apr_psprintf(tp, "http://127.0.0.1:%d/sso/jwks/x", s->port);
+
+    ck_assert_int_eq(wos_http_handles_create(tp, 2, &hs), WOS_OK);
+    o.handles = hs;
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(wos_http_get(tp, &o, url, &r, &err), WOS_OK);
+        ck_assert_int_eq(r->status, 200);
+    }
+    ck_assert_int_eq(atomic_load(&s->requests), 3);
+    ck_assert_int_eq(atomic_load(&s->conns), 1);
+
+    o.handles = NULL;
+    for (i = 0; i < 2; i++)
+        ck_assert_int_eq(wos_http_get(tp, &o, url, &r, &err), WOS_OK);
+    ck_assert_int_eq(atomic_load(&s->conns), 3);
+
+    atomic_store(&s->stop, 1);
+    pthread_join(s->th, NULL);
+    close(s->lfd);
+}
+END_TEST
+
 START_TEST(http_get_200)
 {
     srv *s = srv_new();
@@ -1296,6 +1373,7 @@ static Suite *api_suite(void)
 
     tc = net_tcase("http");
     tcase_add_test(tc, http_get_200);
+    tcase_add_test(tc, http_handles_reuse_connections);
     tcase_add_test(tc, http_empty_body);
     tcase_add_test(tc, http_size_cap);
     tcase_add_test(tc, http_timeout);
