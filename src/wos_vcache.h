@@ -22,7 +22,7 @@ typedef struct wos_vcache wos_vcache;
 wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out);
 
 /** The key of @p cookie verified under settings @p fingerprint. */
-void wos_vcache_key(const char *cookie, const char *fingerprint,
+void wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
                     unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**

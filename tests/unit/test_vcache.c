@@ -37,7 +37,7 @@ static void put(wos_vcache *vc, const char *cookie, const char *user, apr_int64_
     apr_pool_t *p;
 
     apr_pool_create(&p, tp);
-    wos_vcache_key(cookie, "fp", k);
+    wos_vcache_key(vc, cookie, "fp", k);
     wos_vcache_put(vc, k, until, session(p, user), claims(p, user, until));
     apr_pool_destroy(p);   /* the cache must have its own copies */
 }
@@ -48,7 +48,7 @@ static int hit(wos_vcache *vc, const char *cookie, const char *fp, const char **
     wos_session *s;
     wos_claims *c;
 
-    wos_vcache_key(cookie, fp, k);
+    wos_vcache_key(vc, cookie, fp, k);
     if (wos_vcache_get(vc, tp, k, wos_now_sec(), &s, &c) != WOS_OK)
         return 0;
     if (user)
@@ -150,7 +150,7 @@ static void *APR_THREAD_FUNC run_worker(apr_thread_t *t, void *data)
         wos_claims *c;
 
         apr_snprintf(cookie, sizeof(cookie), "c%d", (i * 7 + w->id) % 40);
-        wos_vcache_key(cookie, "fp", k);
+        wos_vcache_key(w->vc, cookie, "fp", k);
         if (wos_vcache_get(w->vc, p, k, wos_now_sec(), &s, &c) == WOS_OK) {
             if (strcmp(s->user_id, cookie) == 0 && strcmp(c->sub, cookie) == 0)
                 w->hits++;
