@@ -144,30 +144,22 @@ static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
 
 static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cookie_in *cin)
 {
-    const char *h = wos_short_hash(r->pool, cin->value);
-    switch (out->outcome) {
-    case WOS_AUTHN_OK:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00103: session %s: %s%s", h,
-                      out->reason ? out->reason : "valid", out->refreshed ? " (refreshed)" : "");
-        break;
-    case WOS_AUTHN_NONE:
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00104: no session cookie");
-        break;
-    case WOS_AUTHN_INVALID:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00105: session %s: %s", h, out->reason);
-        break;
-    case WOS_AUTHN_ENDED:
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00106: session %s ended: %s", h,
-                      out->reason);
-        break;
-    case WOS_AUTHN_RETRY:
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "WOS00107: session %s: %s", h,
-                      out->reason);
-        break;
-    case WOS_AUTHN_NOKEYS:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "WOS00108: %s", out->reason);
-        break;
-    }
+    static const struct { int level; const char *tag; } how[] = {
+        [WOS_AUTHN_OK]      = {APLOG_DEBUG,   "WOS00103"},
+        [WOS_AUTHN_NONE]    = {APLOG_DEBUG,   "WOS00104"},
+        [WOS_AUTHN_INVALID] = {APLOG_INFO,    "WOS00105"},
+        [WOS_AUTHN_ENDED]   = {APLOG_INFO,    "WOS00106"},
+        [WOS_AUTHN_RETRY]   = {APLOG_WARNING, "WOS00107"},
+        [WOS_AUTHN_NOKEYS]  = {APLOG_ERR,     "WOS00108"},
+    };
+    int level = how[out->outcome].level;
+
+    /* The session's short hash costs a SHA-256 of the cookie: only when logged. */
+    if (!APLOG_R_IS_LEVEL(r, level))
+        return;
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s: session %s: %s%s", how[out->outcome].tag,
+                  cin->value ? wos_short_hash(r->pool, cin->value) : "-",
+                  out->reason ? out->reason : "-", out->refreshed ? " (refreshed)" : "");
 }
 
 /* Identity for this request: r->user, the claims for Require, variables. */

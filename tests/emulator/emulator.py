@@ -959,6 +959,8 @@ def parse_args(argv):
 
 
 class Server(ThreadingHTTPServer):
+    # Bursts of refreshes (benchmarks, single-flight tests) overflow the default 5.
+    request_queue_size = 128
     daemon_threads = True
 
     def handle_error(self, request, client_address):

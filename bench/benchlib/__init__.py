@@ -1,0 +1,2 @@
+"""Helpers for bench/run: tools and paths, the emulator and httpd processes,
+wrk, the measurements and the report."""

@@ -1,0 +1,121 @@
+"""The report: tables, the ratios the issue asks for, and the goals with
+pass/fail (or n/a when a figure could not be measured)."""
+RSS_LIMIT_KB = 1024
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt(value, spec=".2f", missing="n/a"):
+    return missing if value is None else format(value, spec)
+
+
+def ratios(tp):
+    g = lambda n, k: tp.get(n, {}).get(k)  # noqa: E731
+    return {"(2)/(1) req/s": ratio(g(2, "rps"), g(1, "rps")),
+            "(2)/(4) req/s": ratio(g(2, "rps"), g(4, "rps")),
+            "(3)/(4) req/s": ratio(g(3, "rps"), g(4, "rps")),
+            "p99(2)/p99(1)": ratio(g(2, "p99"), g(1, "p99"))}
+
+
+def rss_max_growth(rss):
+    return max(after - before for _, before, after in rss["children"]) if rss else None
+
+
+def goal(ok, text):
+    return ("n/a " if ok is None else "PASS" if ok else "FAIL") + "  " + text
+
+
+def goals(tp, rss, rss_target):
+    r = ratios(tp)
+    check = lambda v, ok: None if v is None else ok(v)  # noqa: E731
+    grow = rss_max_growth(rss)
+    note = ""
+    if rss and rss["requests"] < rss_target:
+        note = f" (only {rss['requests']} requests: indicative)"
+    return [
+        goal(check(r["(2)/(1) req/s"], lambda v: v >= 0.95),
+             f"(2) >= 0.95 x (1) throughput: {fmt(r['(2)/(1) req/s'], '.3f')}"),
+        goal(check(r["(2)/(4) req/s"], lambda v: v >= 1.5),
+             f"(2) >= 1.5 x (4) throughput: {fmt(r['(2)/(4) req/s'], '.3f')}"),
+        goal(check(r["(3)/(4) req/s"], lambda v: v >= 1.0),
+             f"(3) >= 1.0 x (4) throughput: {fmt(r['(3)/(4) req/s'], '.3f')}"),
+        goal(check(r["p99(2)/p99(1)"], lambda v: v <= 1.10),
+             f"p99 of (2) within 10 % of (1): {fmt(r['p99(2)/p99(1)'], '.3f')}"),
+        goal(check(grow, lambda v: v < RSS_LIMIT_KB),
+             f"RSS growth per child under 1,000,000 requests < 1 MB: max "
+             f"{fmt(grow, 'd')} kB{note}"),
+    ]
+
+
+def throughput_table(locs, tp, rounds):
+    lines = [f"Throughput and latency, medians of {rounds} interleaved rounds",
+             f"  {'#':<2} {'location':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+             f"{'other CPU':>9}  req/s of each round"]
+    for loc in locs:
+        t = tp[loc.num]
+        each = " ".join(f"{x:.0f}" for x in t["all_rps"])
+        lines.append(f"  {loc.num:<2} {loc.label:<34} {t['rps']:>9.0f} {t['p50']:>8.2f} "
+                     f"{t['p99']:>8.2f} {t['other_cpu']:>8.0f}%  {each}")
+    errors = sum(t["socket_errors"] for t in tp.values())
+    if errors:
+        lines.append(f"  wrk socket errors over all runs: {errors}")
+    return lines
+
+
+def rss_table(rss):
+    if not rss:
+        return ["Memory: not measured"]
+    lines = [f"Memory: VmRSS per child before/after {rss['requests']} requests to location 2 "
+             f"({rss['seconds']:.0f} s)",
+             f"  {'pid':>8} {'before kB':>10} {'after kB':>10} {'growth kB':>10}"]
+    for pid, before, after in rss["children"]:
+        lines.append(f"  {pid:>8} {before:>10} {after:>10} {after - before:>10}")
+    return lines
+
+
+def storm_table(st):
+    if not st:
+        return ["Refresh storm: not measured"]
+    others = ", ".join(f"{k}: {v}" for k, v in sorted(st["statuses"].items()) if k != 200)
+    return [f"Refresh storm on location 2: {st['sessions']} distinct expired sessions, "
+            f"{st['concurrency']} concurrent, each requested once",
+            f"  {st['rps']:.0f} req/s ({st['seconds']:.2f} s), latency p50 {st['p50']:.1f} ms, "
+            f"p99 {st['p99']:.1f} ms",
+            f"  answered 200 with a new session cookie: {st['refreshed_ok']}/{st['sessions']}"
+            + (f"; other answers {others}" if others else ""),
+            f"  refreshes the emulator saw: {st['upstream_refreshes']} (one per session "
+            f"expected), failed authenticate calls: {st['upstream_errors']}",
+            f"  connections dropped by full listen queues meanwhile (TcpExt ListenDrops, "
+            f"whole machine): {st['listen_drops']}"] + ([
+            "  (dropped SYNs are retried after 1 s: the p99 and the rate then measure a "
+            "listen queue, most likely the emulator's, not the module)"]
+            if st["listen_drops"] else [])
+
+
+def instr_table(method, instr, locs):
+    if not instr:
+        return [f"Instructions per request: not measured ({method})"]
+    lines = [f"Instructions per request ({method})"]
+    for loc in locs:
+        if loc.num in instr:
+            lines.append(f"  {loc.num:<2} {loc.label:<34} {instr[loc.num]:>12,.0f}")
+    base = instr.get(1)
+    for n in (2, 3, 4):
+        if base is not None and n in instr:
+            lines.append(f"  ({n}) - (1), the cost of authentication: "
+                         f"{instr[n] - base:>12,.0f}")
+    return lines
+
+
+def render(meta, locs, tp, rss, storm, instr, logs):
+    lines = [f"mod_auth_workos benchmark, {meta['date']} ({meta['kind']})", ""]
+    lines += [f"  {k}: {v}" for k, v in meta["about"].items()]
+    lines += [""] + throughput_table(locs, tp, meta["rounds"]) + ["", "Ratios"]
+    lines += [f"  {k:<16} {fmt(v, '.3f')}" for k, v in ratios(tp).items()]
+    lines += [""] + rss_table(rss) + [""] + storm_table(storm)
+    lines += [""] + instr_table(meta["instr_method"], instr, locs)
+    lines += ["", "Goals (issue 5)"] + ["  " + g for g in goals(tp, rss, meta["rss_target"])]
+    lines += ["", f"httpd error-log lines at level error or above: {logs}"]
+    return "\n".join(lines) + "\n"

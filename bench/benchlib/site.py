@@ -1,0 +1,182 @@
+"""The system under test: the emulator, one httpd with the four locations
+(plus a twin for location 3 when WorkOSSessionCache is global-only), the
+static page, the certificate mod_auth_openidc verifies with, and sessions."""
+import base64
+import json
+import os
+import secrets
+import subprocess
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from .servers import Emulator, Httpd
+from .tools import BenchError
+
+COOKIE = "wos-session"
+PAGE = "page.html"
+EMAIL = "ada@example.com"
+
+
+@dataclass
+class Location:
+    num: int
+    label: str
+    path: str
+    headers: dict = field(default_factory=dict)
+    unauth_status: int = 401
+    httpd: Httpd = None
+    script: Path = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.port}{self.path}"
+
+
+def static_page():
+    """About 1 KB of HTML: small, so the request path dominates, not the copy."""
+    rows = "".join(f"<li>item {i}</li>\n" for i in range(40))
+    return f"<!doctype html>\n<html><head><title>bench</title></head><body>\n<ul>\n{rows}" \
+           "</ul>\n</body></html>\n"
+
+
+def openidc_cert(emu, path):
+    """The emulator's signing key as an X.509 certificate (the JWKS x5c), after
+    checking that it holds the same public key the emulator reports."""
+    keys = emu.ctl("keys")
+    jwk = next(k for k in emu.jwks()["keys"] if k["kid"] == keys["current_kid"])
+    der = base64.b64decode(jwk["x5c"][0])
+    cert = x509.load_der_x509_certificate(der)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = serialization.Encoding.PEM
+    if cert.public_key().public_bytes(pem, spki).decode() != keys["public_pem"]:
+        raise BenchError("the JWKS certificate does not hold the emulator's signing key")
+    b64 = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    path.write_text(f"-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n")
+    path.chmod(0o644)
+    return keys["current_kid"]
+
+
+class Site:
+    """Everything bench/run measures; stop() ends every process it started."""
+
+    def __init__(self, workdir, module, sealtool, processes, threads, token_ttl):
+        self.workdir, self.module, self.sealtool = Path(workdir), module, sealtool
+        self.processes, self.threads, self.token_ttl = processes, threads, token_ttl
+        self.env = dict(os.environ,
+                        WOS_BENCH_API_KEY="sk_test_" + secrets.token_urlsafe(24),
+                        WOS_BENCH_COOKIE_PASSWORD=secrets.token_urlsafe(36))
+        self.client_id = "client_01BENCH" + secrets.token_hex(4).upper()
+        self.htdocs = self.workdir / "htdocs"
+        self.htdocs.mkdir()
+        (self.htdocs / PAGE).write_text(static_page())
+        for p in (self.workdir, self.htdocs, self.htdocs / PAGE):
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        self.emu = Emulator(self.workdir, self.client_id, self.env["WOS_BENCH_API_KEY"],
+                            token_ttl)
+        self.instances = []
+        self.settings = self.main = self.twin = None
+        self.nocache = None          # "location", "instance" or None
+        self.nocache_reason = ""
+
+    # ---- configuration ---------------------------------------------------
+
+    def server_settings(self):
+        kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
+        return (f"WorkOSClientID {self.client_id}\n"
+                "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
+                "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
+                f"WorkOSAPIBaseURL {self.emu.url}\n"
+                "WorkOSRedirectURI /auth/callback\n"
+                f"WorkOSCookieName {COOKIE}\n"
+                f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}\n"
+                f"OIDCOAuthVerifyCertFiles {kid}#{self.workdir / 'openidc-cert.pem'}\n")
+
+    def locations_conf(self, nocache_in_location):
+        """The four locations serving the same page."""
+        wos = ["AuthType WorkOS", "Require valid-user", "WorkOSUnauthAction 401"]
+        blocks = {"/none/": [], "/wos/": wos,
+                  "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
+                                          else []),
+                  "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+        out = ""
+        for path, lines in blocks.items():
+            body = "".join(f"    {ln}\n" for ln in lines)
+            out += f'Alias "{path}" "{self.htdocs}/"\n<Location "{path}">\n{body}</Location>\n'
+        return out
+
+    def config(self, h, nocache_global=False, nocache_location=False, **base):
+        return (h.base_config(self.module, self.htdocs, **base) + self.settings
+                + ("WorkOSSessionCache 0\n" if nocache_global else "")
+                + self.locations_conf(nocache_location))
+
+    def detect_nocache(self, h):
+        """How location 3 can turn the verified-session cache off in this build."""
+        rc, out = h.configtest(self.config(h))
+        if rc != 0:
+            raise BenchError(f"apache2 -t fails on the benchmark configuration:\n{out[-1500:]}")
+        if h.configtest(self.config(h, nocache_location=True))[0] == 0:
+            return "location", ""
+        rc, out = h.configtest(self.config(h, nocache_global=True))
+        if rc == 0:
+            return "instance", ("WorkOSSessionCache is server-wide only: location 3 is served "
+                                "by a second httpd with the same configuration and "
+                                "WorkOSSessionCache 0")
+        first = next((ln for ln in out.splitlines() if "WorkOSSessionCache" in ln), "")
+        return None, f"WorkOSSessionCache is not accepted by this build ({first.strip()})"
+
+    # ---- processes -------------------------------------------------------
+
+    def new_httpd(self, name, processes=None, threads=None):
+        h = Httpd(self.workdir, name, self.env, processes or self.processes,
+                  threads or self.threads)
+        self.instances.append(h)
+        return h
+
+    def start(self):
+        self.settings = self.server_settings()
+        self.main = self.new_httpd("httpd")
+        self.nocache, self.nocache_reason = self.detect_nocache(self.main)
+        self.main.start(self.config(self.main, nocache_location=self.nocache == "location"))
+        self.twin = None
+        if self.nocache == "instance":
+            self.twin = self.new_httpd("httpd-nocache")
+            self.twin.start(self.config(self.twin, nocache_global=True))
+
+    def stop(self):
+        for h in self.instances:
+            h.stop()
+        self.emu.stop()
+
+    # ---- sessions ----------------------------------------------------------
+
+    def seal(self, auth):
+        """The session cookie value for an authenticate answer (the module's own sealer)."""
+        out = subprocess.run([str(self.sealtool), "seal-auth", "--password-env",
+                              "WOS_BENCH_COOKIE_PASSWORD"], input=json.dumps(auth),
+                             capture_output=True, text=True, env=self.env, timeout=30)
+        if out.returncode != 0:
+            raise BenchError(f"sealtool seal-auth failed: {out.stderr.strip()[:200]}")
+        return out.stdout.strip()
+
+    def session(self, expired=False):
+        """(cookie value, access token) of a fresh session of EMAIL."""
+        auth = self.emu.session(EMAIL, self.token_ttl, expired=expired)
+        return self.seal(auth), auth["access_token"]
+
+    def locations(self):
+        """Locations 1-4 (3 only when available), all sharing one session."""
+        cookie, token = self.session()
+        locs = [Location(1, "no authentication", "/none/" + PAGE, {}, 200, self.main),
+                Location(2, "WorkOS, session cache (hits)", "/wos/" + PAGE,
+                         {"Cookie": f"{COOKIE}={cookie}"}, 401, self.main)]
+        if self.nocache:
+            locs.append(Location(3, "WorkOS, WorkOSSessionCache 0", "/wos-nocache/" + PAGE,
+                                 {"Cookie": f"{COOKIE}={cookie}"}, 401,
+                                 self.twin or self.main))
+        locs.append(Location(4, "mod_auth_openidc, oauth20 bearer", "/oidc/" + PAGE,
+                             {"Authorization": f"Bearer {token}"}, 401, self.main))
+        return locs
