@@ -181,6 +181,14 @@ static int unavailable(request_rec *r, long retry_after)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
+/* The 401 challenge: the scheme, and the realm from AuthName. */
+static void challenge(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
+                                ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+}
+
 /* No session: sign in, or 401/403, as configured and as the client can follow. */
 static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
 {
@@ -190,9 +198,7 @@ static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
         return HTTP_FORBIDDEN;
     if (action == WOS_UNAUTH_LOGIN && wos_is_browser(r))
         return wos_start_login(r, c, r->unparsed_uri, NULL);
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
-                                ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+    challenge(r);
     return HTTP_UNAUTHORIZED;
 }
 
@@ -249,7 +255,7 @@ static int wos_check_authn(request_rec *r)
     if (wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN) == WOS_UNAUTH_PASS) {
         /* pass lets anonymous requests through where Require allows them; this
          * Require needs a user, so the answer is a plain 401. */
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "WorkOS realm=\"WorkOS\"");
+        challenge(r);
         return HTTP_UNAUTHORIZED;
     }
     return unauthenticated(r, c);
@@ -275,9 +281,7 @@ static int wos_note_auth_failure(request_rec *r, const char *auth_type)
 {
     if (strcasecmp(auth_type, WOS_AUTH_TYPE))
         return DECLINED;
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
-                                ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+    challenge(r);
     return OK;
 }
 

@@ -26,6 +26,7 @@ def site(httpd_factory, wos_server_conf):
                   "WorkOSCookieSameSite Strict", "WorkOSCookieSecure Off")
             + loc("/ssnone/", *auth, "WorkOSCookieSameSite None", "WorkOSCookieSecure On")
             + loc("/sslax/", *auth, "WorkOSCookieSameSite Lax")
+            + loc("/ssnone-insecure/", *auth, "WorkOSCookieSameSite None", "WorkOSCookieSecure Off")
             + loc("/named/", *auth, "WorkOSCookieName app_session")
             + loc("/rot/", *auth, "WorkOSCookiePassword env:WOS_IT_COOKIE_PASSWORD "
                   "env:WOS_IT_OLD_PASSWORD")
@@ -205,7 +206,9 @@ def test_cookie_directives_show_in_the_clearing_set_cookie(site):
     assert attrs.get("httponly") is True
 
 
-@pytest.mark.parametrize("path,samesite", [("/ssnone/", "none"), ("/sslax/", "lax")])
+@pytest.mark.parametrize("path,samesite", [("/ssnone/", "none"), ("/sslax/", "lax"),
+                                           # browsers drop SameSite=None without Secure
+                                           ("/ssnone-insecure/", "none")])
 def test_samesite_values(site, path, samesite):
     attrs = cleared(api(site, path + "env.cgi", cookie="wos-session=garbage-value"))
     assert attrs is not None
