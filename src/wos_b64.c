@@ -1,29 +1,12 @@
 /*
- * wos_b64.c: strict base64url without padding. OpenSSL does the bit work
- * (standard alphabet, padded); this file adds the URL alphabet and the
- * strictness rules, so that every value has exactly one accepted encoding.
+ * wos_b64.c: strict base64url without padding. Encoding lets OpenSSL do the
+ * bit work (standard alphabet, then translated); decoding is a table.
  */
 #include <limits.h>
 #include <string.h>
 #include <openssl/evp.h>
 
 #include "wos_b64.h"
-
-/* Value of a base64url character, or -1 for anything else. */
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 char *wos_b64url_encode(apr_pool_t *p, const unsigned char *buf, apr_size_t len)
 {
@@ -46,35 +29,40 @@ char *wos_b64url_encode(apr_pool_t *p, const unsigned char *buf, apr_size_t len)
     return out;
 }
 
+/* Value of each byte in the URL alphabet; -1 for anything else. */
+static const signed char B64URL[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 /*
- * Alphabet, length and canonical form: a last character that carries
- * fewer than six data bits must have its unused low bits zero.
+ * One pass with a table (decoding sits on every uncached request). Strict:
+ * URL alphabet only, no padding, no length of the form 4n+1, and a last
+ * character that carries fewer than six data bits must have its unused low
+ * bits zero, so every value has exactly one accepted encoding.
  */
-static int b64url_valid(const char *in, apr_size_t inlen)
-{
-    apr_size_t i, rem = inlen % 4;
-    int v = 0;
-
-    if (rem == 1)
-        return 0;
-    for (i = 0; i < inlen; i++) {
-        v = b64url_value((unsigned char)in[i]);
-        if (v < 0)
-            return 0;
-    }
-    if (rem == 2 && (v & 0x0f))
-        return 0;
-    if (rem == 3 && (v & 0x03))
-        return 0;
-    return 1;
-}
-
 wos_rv wos_b64url_decode(apr_pool_t *p, const char *in, apr_size_t inlen,
                          unsigned char **out, apr_size_t *outlen)
 {
-    apr_size_t i, rem = inlen % 4, padded = inlen + (rem ? 4 - rem : 0);
+    const unsigned char *s = (const unsigned char *)in;
+    apr_size_t i, rem = inlen % 4, full = inlen - rem;
     apr_size_t n = inlen / 4 * 3 + (rem ? rem - 1 : 0);
-    unsigned char *std, *buf;
+    unsigned char *buf, *d;
+    int a, b, c, e;
 
     *out = NULL;
     *outlen = 0;
@@ -82,17 +70,30 @@ wos_rv wos_b64url_decode(apr_pool_t *p, const char *in, apr_size_t inlen,
         return WOS_EINVAL;
     if (inlen > (apr_size_t)INT_MAX - 4)
         return WOS_ETOOBIG;
-    if (!b64url_valid(in, inlen))
+    if (rem == 1)
         return WOS_EINVAL;
-    /* Translate to the standard alphabet with padding for OpenSSL. */
-    std = apr_palloc(p, padded + 1);
-    for (i = 0; i < inlen; i++)
-        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
-    for (; i < padded; i++)
-        std[i] = '=';
-    buf = apr_palloc(p, padded / 4 * 3 + 1);
-    if (EVP_DecodeBlock(buf, std, (int)padded) != (int)(padded / 4 * 3))
-        return WOS_EINVAL;
+    d = buf = apr_palloc(p, n + 1);
+    for (i = 0; i < full; i += 4) {
+        a = B64URL[s[i]];
+        b = B64URL[s[i + 1]];
+        c = B64URL[s[i + 2]];
+        e = B64URL[s[i + 3]];
+        if ((a | b | c | e) < 0)
+            return WOS_EINVAL;
+        *d++ = (unsigned char)(a << 2 | b >> 4);
+        *d++ = (unsigned char)(b << 4 | c >> 2);
+        *d++ = (unsigned char)(c << 6 | e);
+    }
+    if (rem) {
+        a = B64URL[s[i]];
+        b = B64URL[s[i + 1]];
+        c = rem == 3 ? B64URL[s[i + 2]] : 0;
+        if ((a | b | c) < 0 || (rem == 2 && (b & 0x0f)) || (rem == 3 && (c & 0x03)))
+            return WOS_EINVAL;
+        *d++ = (unsigned char)(a << 2 | b >> 4);
+        if (rem == 3)
+            *d++ = (unsigned char)(b << 4 | c >> 2);
+    }
     buf[n] = '\0';
     *out = buf;
     *outlen = n;

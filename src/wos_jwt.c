@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "wos_algs.h"
 #include "wos_b64.h"
 #include "wos_json.h"
 #include "wos_jwt.h"
@@ -114,7 +115,9 @@ static wos_rv check_signature(apr_pool_t *p, const jwt_parts *jp, EVP_PKEY *pkey
     if (!EVP_PKEY_is_a(pkey, "RSA") || siglen != (apr_size_t)EVP_PKEY_get_size(pkey))
         return fail(err, WOS_EMAC, "token signature length does not match the key");
     md = EVP_MD_CTX_new();
-    if (md && EVP_DigestVerifyInit_ex(md, &pctx, "SHA256", NULL, NULL, pkey, NULL) == 1
+    /* The digest fetched once: naming it would look it up on every request. */
+    if (md && wos_algs_get()
+        && EVP_DigestVerifyInit(md, &pctx, wos_algs_get()->sha256, NULL, pkey) == 1
         && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1) {
         /* Anything but 1 is a bad signature: attacker input must not look like a fault. */
         rv = EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jp->seg[0], inlen) == 1

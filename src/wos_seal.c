@@ -9,9 +9,9 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <apr_strings.h>
 
+#include "wos_algs.h"
 #include "wos_b64.h"
 #include "wos_rand.h"
 #include "wos_seal.h"
@@ -56,7 +56,15 @@ static int utf8_valid(const unsigned char *s, apr_size_t len)
 
     while (i < len) {
         unsigned char c = s[i];
-        if (c < 0x80) { i++; continue; }
+        if (c < 0x80) {
+            /* ASCII runs, eight bytes at a time: JSON payloads are mostly ASCII. */
+            apr_uint64_t w;
+            while (len - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL)))
+                i += 8;
+            if (i < len && s[i] < 0x80)
+                i++;
+            continue;
+        }
         if ((c & 0xe0) == 0xc0)      { n = 1; cp = c & 0x1f; min = 0x80; }
         else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; min = 0x800; }
         else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; min = 0x10000; }
@@ -131,29 +139,42 @@ static int parse_exp(const char *s, apr_size_t len, apr_int64_t *out)
 /* ------------------------------------------------------------------ */
 /* Crypto primitives                                                   */
 
-/* PBKDF2-HMAC-SHA1 with the salt's ASCII text as the salt, 1 iteration. */
-static wos_rv derive_key(const char *password, const char *salt,
-                         unsigned char key[SEAL_KEY_BYTES])
+static apr_status_t md_ctx_cleanup(void *data)
 {
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password),
-                          (const unsigned char *)salt, SEAL_SALT_HEX, 1,
-                          EVP_sha1(), SEAL_KEY_BYTES, key) != 1)
-        return WOS_ECRYPTO;
-    return WOS_OK;
+    EVP_MD_CTX_free(data);
+    return APR_SUCCESS;
 }
 
-static wos_rv compute_mac(const char *password, const char *hsalt,
+/* A digest context for one seal or unseal (the algorithms are fetched once). */
+static EVP_MD_CTX *md_ctx(apr_pool_t *p)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (ctx)
+        apr_pool_cleanup_register(p, ctx, md_ctx_cleanup, apr_pool_cleanup_null);
+    return ctx;
+}
+
+/* PBKDF2-HMAC-SHA1 with the salt's ASCII text as the salt, 1 iteration. */
+static wos_rv derive_key(EVP_MD_CTX *ctx, const char *password, const char *salt,
+                         unsigned char key[SEAL_KEY_BYTES])
+{
+    const wos_algs *algs = wos_algs_get();
+
+    if (!algs || !ctx)
+        return WOS_ECRYPTO;
+    return wos_pbkdf2_1(ctx, algs->sha1, password, salt, SEAL_SALT_HEX, key, SEAL_KEY_BYTES);
+}
+
+static wos_rv compute_mac(EVP_MD_CTX *ctx, const char *password, const char *hsalt,
                           const char *body, apr_size_t body_len,
                           unsigned char mac[SEAL_MAC_BYTES])
 {
     unsigned char key[SEAL_KEY_BYTES];
-    unsigned int maclen = 0;
-    wos_rv rv = derive_key(password, hsalt, key);
+    wos_rv rv = derive_key(ctx, password, hsalt, key);
 
-    if (rv == WOS_OK && (!HMAC(EVP_sha256(), key, SEAL_KEY_BYTES,
-                               (const unsigned char *)body, body_len, mac, &maclen)
-                         || maclen != SEAL_MAC_BYTES))
-        rv = WOS_ECRYPTO;
+    if (rv == WOS_OK)
+        rv = wos_hmac(ctx, wos_algs_get()->sha256, key, SEAL_KEY_BYTES, body, body_len, mac);
     OPENSSL_cleanse(key, sizeof(key));
     return rv;
 }
@@ -189,9 +210,9 @@ static wos_rv aes_cbc(apr_pool_t *p, int encrypt, const char *password, const ch
 
     if (!ctx || in_len > INT_MAX - 16)
         return WOS_ECRYPTO;
-    rv = derive_key(password, esalt, key);
+    rv = derive_key(md_ctx(p), password, esalt, key);
     if (rv == WOS_OK
-        && (EVP_CipherInit_ex(ctx, EVP_aes_256_cbc(), NULL, key, iv, encrypt) != 1
+        && (EVP_CipherInit_ex2(ctx, wos_algs_get()->aes_256_cbc, key, iv, encrypt, NULL) != 1
             || EVP_CipherUpdate(ctx, out, &n1, in, (int)in_len) != 1))
         rv = WOS_ECRYPTO;
     if (rv == WOS_OK && EVP_CipherFinal_ex(ctx, out + n1, &n2) != 1)
@@ -290,7 +311,7 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
         return WOS_ETOOBIG;
     if ((rv = seal_body(p, password, data, len, exp, &body)) != WOS_OK
         || (rv = random_salt(p, &hsalt)) != WOS_OK
-        || (rv = compute_mac(password, hsalt, body, strlen(body), mac)) != WOS_OK)
+        || (rv = compute_mac(md_ctx(p), password, hsalt, body, strlen(body), mac)) != WOS_OK)
         return rv;
     *out = apr_pstrcat(p, body, "*", hsalt, "*", wos_b64url_encode(p, mac, sizeof(mac)),
                        SEAL_SUFFIX, NULL);
@@ -387,15 +408,16 @@ static wos_rv check_passwords(const apr_array_header_t *passwords, const char **
 }
 
 /* Index of the first password whose MAC matches, or -1. */
-static wos_rv find_password(const seal_parts *sp, const apr_array_header_t *passwords,
-                            int *index)
+static wos_rv find_password(apr_pool_t *p, const seal_parts *sp,
+                            const apr_array_header_t *passwords, int *index)
 {
     unsigned char mac[SEAL_MAC_BYTES];
+    EVP_MD_CTX *ctx = md_ctx(p);
     int i;
 
     *index = -1;
     for (i = 0; i < passwords->nelts; i++) {
-        wos_rv rv = compute_mac(APR_ARRAY_IDX(passwords, i, const char *), sp->hsalt,
+        wos_rv rv = compute_mac(ctx, APR_ARRAY_IDX(passwords, i, const char *), sp->hsalt,
                                 sp->body, sp->body_len, mac);
         if (rv != WOS_OK)
             return rv;
@@ -465,7 +487,7 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
     if ((rv = unseal_input_check(sealed, sealed_len, passwords, &why)) != WOS_OK
         || (rv = parse_seal(p, sealed, sealed_len, &sp, &why)) != WOS_OK)
         goto leave;
-    if ((rv = find_password(&sp, passwords, &idx)) != WOS_OK) {
+    if ((rv = find_password(p, &sp, passwords, &idx)) != WOS_OK) {
         why = "mac computation failed";
         goto leave;
     }

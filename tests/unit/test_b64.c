@@ -2,6 +2,7 @@
  * test_b64.c: strict base64url (wos_b64) and randomness/PKCE (wos_rand).
  * Expected encodings come from RFC 4648 §10 and RFC 7636 Appendix B.
  */
+#include <openssl/evp.h>
 #include "testutil.h"
 #include "wos_b64.h"
 #include "wos_rand.h"
@@ -113,6 +114,66 @@ START_TEST(reject_nonzero_trailing_bits)
 }
 END_TEST
 
+/*
+ * Against OpenSSL's decoder as an oracle: every byte value in every position
+ * of inputs of 2 to 5 characters (full blocks and both tails) is accepted or
+ * refused alike, and decodes alike. The oracle applies the same strictness:
+ * URL alphabet only, no 4n+1 length, unused trailing bits zero.
+ */
+static int oracle_decode(const unsigned char *in, apr_size_t len, unsigned char *out,
+                         apr_size_t *outlen)
+{
+    unsigned char std[12], raw[12];
+    apr_size_t i, rem = len % 4, padded = len + (rem ? 4 - rem : 0);
+    const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    int last = 0;
+
+    if (rem == 1)
+        return 0;
+    for (i = 0; i < len; i++) {
+        const char *at = in[i] ? strchr(alpha, in[i]) : NULL;
+        if (!at)
+            return 0;
+        last = (int)(at - alpha);
+        std[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+    }
+    if ((rem == 2 && (last & 0x0f)) || (rem == 3 && (last & 0x03)))
+        return 0;
+    for (; i < padded; i++)
+        std[i] = '=';
+    if (EVP_DecodeBlock(raw, std, (int)padded) != (int)(padded / 4 * 3))
+        return 0;
+    *outlen = len / 4 * 3 + (rem ? rem - 1 : 0);
+    memcpy(out, raw, *outlen);
+    return 1;
+}
+
+START_TEST(decode_matches_openssl)
+{
+    const unsigned char base[] = "QUJD";    /* "ABC", plus one more for 5-char inputs */
+    unsigned char in[8], want[12], *got;
+    apr_size_t len, pos, wantlen, gotlen;
+    int c, ok;
+
+    for (len = 2; len <= 5; len++) {
+        for (pos = 0; pos < len; pos++) {
+            for (c = 0; c < 256; c++) {
+                memcpy(in, base, 4);
+                in[4] = 'Q';
+                in[pos] = (unsigned char)c;
+                ok = oracle_decode(in, len, want, &wantlen);
+                ck_assert_int_eq(wos_b64url_decode(tp, (const char *)in, len, &got, &gotlen),
+                                 ok ? WOS_OK : WOS_EINVAL);
+                if (ok) {
+                    ck_assert_uint_eq(gotlen, wantlen);
+                    ck_assert(memcmp(got, want, wantlen) == 0);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(reject_embedded_nul_and_null)
 {
     unsigned char *out;
@@ -202,6 +263,7 @@ static Suite *b64_suite(void)
     tcase_add_loop_test(tc, reject_bad_chars, 0, nbad);
     tcase_add_test(tc, reject_length_1_mod_4);
     tcase_add_test(tc, reject_nonzero_trailing_bits);
+    tcase_add_test(tc, decode_matches_openssl);
     tcase_add_test(tc, reject_embedded_nul_and_null);
     tcase_add_test(tc, decode_respects_length);
     suite_add_tcase(s, tc);

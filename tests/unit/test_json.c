@@ -250,6 +250,126 @@ START_TEST(huge_number_rejected)
 }
 END_TEST
 
+/* --- the reader against jansson's own parser, as an oracle ------------------ */
+
+/* Deepest nesting of a parsed value (the root object is 1). */
+static int depth_of(const json_t *v)
+{
+    int best = 0, d;
+
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+        json_object_foreach((json_t *)v, k, e)
+            if ((d = depth_of(e)) > best)
+                best = d;
+        return best + 1;
+    }
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+            if ((d = depth_of(e)) > best)
+                best = d;
+        return best + 1;
+    }
+    return 0;
+}
+
+/* Both accept the same documents, and build the same values from them. */
+static void same_as_jansson(const char *text, apr_size_t len)
+{
+    json_error_t jerr;
+    json_t *want = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr), *got = NULL;
+    const char *err = NULL;
+    wos_rv rv;
+
+    if (want && (!json_is_object(want) || depth_of(want) > WOS_JSON_MAX_DEPTH)) {
+        json_decref(want);
+        want = NULL;
+    }
+    rv = wos_json_parse(tp, text, len, &got, &err);
+    ck_assert_msg((rv == WOS_OK) == (want != NULL),
+                  "reader %s, jansson %s (%s), on %zu bytes: %.*s", wos_strerror(rv),
+                  want ? "accepts" : "refuses", want ? "" : jerr.text, (size_t)len,
+                  (int)(len > 300 ? 300 : len), text);
+    if (want) {
+        char *a = json_dumps(want, JSON_COMPACT | JSON_ENSURE_ASCII);
+        char *b = json_dumps(got, JSON_COMPACT | JSON_ENSURE_ASCII);
+        ck_assert_str_eq(b, a);
+        free(a);
+        free(b);
+        json_decref(want);
+    }
+    else {
+        ck_assert_ptr_nonnull(err);
+    }
+}
+
+static const char *const ORACLE_DOCS[] = {
+    "{}", " {} ", "{\"a\":1}", "{\"a\":-0}", "{\"a\":0.5e-3}", "{\"a\":1E+2}", "{\"a\":01}",
+    "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":+1}", "{\"a\":1e400}",
+    "{\"a\":1e-400}", "{\"a\":9223372036854775807}", "{\"a\":9223372036854775808}",
+    "{\"a\":-9223372036854775808}", "{\"a\":-9223372036854775809}",
+    "{\"a\":123456789012345678901234567890.5}",
+    "{\"a\":\"\\u00e9\\u20ac\\ud83d\\ude00\"}", "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\ude00\"}",
+    "{\"a\":\"\\ud83d\\u0041\"}", "{\"a\":\"\\u0000\"}", "{\"\\u0000\":1}", "{\"a\":\"\\x\"}",
+    "{\"a\":\"\\uZZZZ\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"tab\there\"}", "{\"a\":\"\x7f\"}",
+    "{\"a\":\"\xc3\xa9\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xe0\x80\x80\"}", "{\"a\":\"\xed\xa0\x80\"}",
+    "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xf0\x9f\x98\x80\"}", "{\"a\":\"\xc0\xaf\"}",
+    "{\"a\":\"\xff\"}", "{\"a\":true,\"b\":false,\"c\":null}", "{\"a\":tru}", "{\"a\":nul}",
+    "{\"a\":[]}", "{\"a\":[1,]}", "{\"a\":[,1]}", "{\"a\":[1 2]}", "{\"a\":{}}", "{\"a\":{},}",
+    "{\"a\":1,\"a\":2}", "{\"a\":1,\"b\":{\"a\":2}}", "{\"a\"1}", "{\"a\":}", "{a:1}", "{'a':1}",
+    "{\"a\":1}}", "{\"a\":1", "{\"a\":\"x", "{\"a\":\"x\\", "[]", "[{}]", "\"x\"", "1", "null",
+    "{\"\":\"\"}", "{\"a\\\"b\":\"c\\\\d\\/e\\b\\f\\n\\r\\t\"}", "{\"k\\u00e9\":1,\"k\xc3\xa9\":2}",
+    "{\"a\":[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}", "{\"a\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}",
+    "\xef\xbb\xbf{}", "{}\n", "{}\x00", "{\"a\":1}/", "{\"a\":\"\\\"}\"}", "{\"a\" : [ 1 , { } ] }",
+};
+
+START_TEST(reader_matches_jansson_on_edge_cases)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(ORACLE_DOCS) / sizeof(ORACLE_DOCS[0]); i++)
+        same_as_jansson(ORACLE_DOCS[i], strlen(ORACLE_DOCS[i]));
+    same_as_jansson("{\"a\":\"x\0y\"}", 11);    /* a raw NUL inside a string */
+}
+END_TEST
+
+/* A session-shaped document, mutated many times (fixed seed: reproducible). */
+START_TEST(reader_matches_jansson_on_mutations)
+{
+    static const char seed[] =
+        "{\"organizationId\":\"org_01H\",\"user\":{\"object\":\"user\",\"id\":\"user_01\","
+        "\"email\":\"ada@example.com\",\"emailVerified\":true,\"firstName\":\"Ad\\u00e9\","
+        "\"lastName\":null,\"metadata\":{\"n\":[1,2.5,-3e2,\"\\ud83d\\ude00\"]}},"
+        "\"accessToken\":\"eyJhbGciOiJSUzI1NiJ9.e30.c2ln\",\"refreshToken\":\"r\\/t\\n\","
+        "\"impersonator\":{\"email\":\"x@y\",\"reason\":\"caf\xc3\xa9\"}}";
+    static const char alphabet[] = "{}[]\",:\\u0123456789abcdefABCDEF-+.eE \t\n\xc3\xa9\xed\xf0\x80";
+    apr_uint32_t x = 2463534242u;
+    char buf[sizeof(seed) + 64];
+    int i, j;
+
+    for (i = 0; i < 20000; i++) {
+        apr_size_t len = sizeof(seed) - 1;
+        memcpy(buf, seed, len);
+        for (j = 0; j < 1 + i % 3; j++) {
+            apr_size_t at;
+            char c;
+            x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+            at = x % len;
+            c = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+            switch ((x >> 8) % 3) {
+            case 0: buf[at] = c; break;                                  /* replace */
+            case 1: memmove(buf + at + 1, buf + at, len - at); buf[at] = c; len++; break;
+            default: memmove(buf + at, buf + at + 1, len - at - 1); len--; break;
+            }
+        }
+        same_as_jansson(buf, len);
+    }
+}
+END_TEST
+
 /* Errors may reach a log: they must not quote the document. */
 START_TEST(errors_do_not_echo_input)
 {
@@ -503,6 +623,8 @@ static Suite *json_suite(void)
     tcase_add_test(p, nul_rejected_in_text);
     tcase_add_test(p, huge_number_rejected);
     tcase_add_test(p, errors_do_not_echo_input);
+    tcase_add_test(p, reader_matches_jansson_on_edge_cases);
+    tcase_add_test(p, reader_matches_jansson_on_mutations);
     tcase_add_test(g, get_string);
     tcase_add_test(g, get_string_copies);
     tcase_add_test(g, get_string_rejects_embedded_nul);
