@@ -77,13 +77,17 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     wos_cfg_api(r, c, api);
     in->passwords = c->passwords;
     in->keystore = s->keys;
-    in->keys.cache = &s->cache;
+    in->keys.cache = &s->keys_cache;
     in->keys.api = api;
     in->keys.ttl_sec = wos_cfg_int(c->jwks_ttl, 3600);
+    in->keys.fetched = wos_stat_jwks_fetched;
+    in->keys.fetched_baton = r->server;
     in->refresh.cache = &s->cache;
     in->refresh.api = api;
     in->refresh.ip_address = r->useragent_ip;
     in->refresh.user_agent = apr_table_get(r->headers_in, "User-Agent");
+    in->refresh.note = wos_refresh_note_log;
+    in->refresh.note_baton = r;
     in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
     in->jwt.issuers = c->issuers;
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
@@ -194,10 +198,16 @@ static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
 {
     int action = wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN);
 
-    if (action == WOS_UNAUTH_403)
+    if (action == WOS_UNAUTH_403) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "WOS00111: no usable session: 403 (WorkOSUnauthAction 403)");
         return HTTP_FORBIDDEN;
+    }
     if (action == WOS_UNAUTH_LOGIN && wos_is_browser(r))
         return wos_start_login(r, c, r->unparsed_uri, NULL);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00110: no usable session: 401 (%s)",
+                  action == WOS_UNAUTH_LOGIN ? "not a browser navigation, so no sign-in "
+                                               "redirect" : "WorkOSUnauthAction 401");
     challenge(r);
     return HTTP_UNAUTHORIZED;
 }
@@ -219,6 +229,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     st->done = 1;
     run_authn(r, c, &out, &cin);
     log_outcome(r, &out, &cin);
+    wos_stat_authn(r, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);
     else if (out.outcome == WOS_AUTHN_INVALID || out.outcome == WOS_AUTHN_ENDED)
@@ -288,8 +299,21 @@ static int wos_note_auth_failure(request_rec *r, const char *auth_type)
 /* Before anything reads the request: remove forged identity headers. */
 static int wos_header_parser(request_rec *r)
 {
-    if (is_workos(r))
-        wos_scrub_headers(r);
+    wos_dir_cfg *c;
+
+    if (!is_workos(r))
+        return DECLINED;
+    wos_scrub_headers(r);
+    /* Where the module passes the token as Authorization, that header is the
+     * module's: a client's own must not reach the backend, signed in or not. */
+    c = wos_dcfg(r);
+    if (wos_cfg_int(c->pass_token, 0) && (wos_cfg_int(c->pass_claims, WOS_PASS_ENV)
+                                          & WOS_PASS_HEADERS)
+        && apr_table_get(r->headers_in, "Authorization")) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "WOS00112: removed client-supplied Authorization (WorkOSPassAccessToken)");
+        apr_table_unset(r->headers_in, "Authorization");
+    }
     return DECLINED;
 }
 
@@ -308,6 +332,8 @@ static int wos_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS00109: cannot initialise libcurl");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if (wos_status_post_config(pconf, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return wos_cache_post_config(pconf, s);
 }
 
@@ -328,6 +354,8 @@ static void wos_register_hooks(apr_pool_t *p)
     ap_hook_fixups(wos_fixups, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_note_auth_failure(wos_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     wos_register_authz_providers(p);
+    wos_status_register_hooks();
+    wos_check_register_hooks();
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

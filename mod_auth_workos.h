@@ -72,6 +72,17 @@ typedef struct wos_dir_cfg {
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
 } wos_dir_cfg;
 
+/** The status counters (mod_auth_workos_status.c), shared by every child. */
+typedef enum {
+    WOS_STAT_AUTHENTICATED, WOS_STAT_ANONYMOUS, WOS_STAT_INVALID, WOS_STAT_ENDED,
+    WOS_STAT_UNAVAILABLE, WOS_STAT_NOKEYS, WOS_STAT_DENIED, WOS_STAT_CACHE_HITS,
+    WOS_STAT_REFRESHED, WOS_STAT_REFRESH_CALLS, WOS_STAT_REFRESH_FAILED_GRANT,
+    WOS_STAT_REFRESH_FAILED_REJECTED, WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
+    WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
+    WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
+    WOS_STAT_COUNT
+} wos_stat;
+
 /** Per-server settings and the shared cache (the main server's is the one used). */
 typedef struct wos_srv_cfg {
     const char *cache_spec;             /* "provider[:args]" as configured */
@@ -81,10 +92,12 @@ typedef struct wos_srv_cfg {
     ap_socache_instance_t *cache_inst;
     apr_global_mutex_t *cache_mutex;    /* only for providers that are not MP-safe */
     wos_cache cache;                    /* the seam handed to src/ */
+    wos_cache keys_cache;               /* signing-key documents (cache, or a store of their own) */
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
     wos_http_handles *http_handles;     /* per process idle curl handles */
+    apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
 } wos_srv_cfg;
 
 /** What one request learned; kept in r->request_config. */
@@ -113,6 +126,7 @@ void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a);
 int wos_cache_pre_config(apr_pool_t *pconf);
 int wos_cache_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s);
+void wos_refresh_note_log(void *baton, wos_refresh_note what, const char *msg);
 
 /* mod_auth_workos_authz.c */
 void wos_register_authz_providers(apr_pool_t *p);
@@ -130,6 +144,16 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
 wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin);
+
+/* mod_auth_workos_check.c */
+void wos_check_register_hooks(void);
+
+/* mod_auth_workos_status.c */
+int wos_status_post_config(apr_pool_t *pconf, server_rec *s);
+void wos_status_register_hooks(void);
+void wos_stat_inc(server_rec *s, wos_stat which);
+void wos_stat_authn(request_rec *r, const wos_authn_out *out);
+void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 
 /* mod_auth_workos_flows.c */
 int wos_is_browser(request_rec *r);

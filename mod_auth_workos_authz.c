@@ -2,6 +2,7 @@
  * mod_auth_workos_authz.c: `Require workos-*` providers. Each takes one or
  * more values; any of them grants. <RequireAll> expresses "all of".
  */
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <mod_auth.h>
@@ -10,14 +11,49 @@
 
 typedef enum { Z_ROLE, Z_PERMISSION, Z_ORG, Z_ENTITLEMENT, Z_FEATURE_FLAG } wos_authz_kind;
 
-static const char *parse_values(cmd_parms *cmd, const char *name,
+/*
+ * Values as WorkOS writes them: organization IDs are org_ and letters or
+ * digits; slugs (roles, permissions such as posts:read, entitlements, flags)
+ * are letters, digits and - _ . : /. Anything else is a typo that would
+ * never match (a comma-separated list, quotes, an expression), so configtest
+ * says so instead of denying everyone at request time.
+ */
+static const char *bad_value(cmd_parms *cmd, wos_authz_kind kind, const char *name,
+                             const char *v)
+{
+    const char *c;
+
+    if (kind == Z_ORG) {
+        if (strncmp(v, "org_", 4) || !v[4])
+            return apr_psprintf(cmd->pool, "Require %s: '%s' is not an organization ID "
+                                "(org_...)", name, v);
+        for (c = v + 4; *c; c++)
+            if (!apr_isalnum(*c))
+                return apr_psprintf(cmd->pool, "Require %s: '%s' is not an organization ID "
+                                    "(org_ followed by letters and digits)", name, v);
+        return NULL;
+    }
+    for (c = v; *c; c++) {
+        if (apr_isalnum(*c) || strchr("-_.:/", *c))
+            continue;
+        return apr_psprintf(cmd->pool, "Require %s: '%s' has a '%c'; values are separated "
+                            "by spaces and use letters, digits and - _ . : / only", name, v,
+                            *c);
+    }
+    return NULL;
+}
+
+static const char *parse_values(cmd_parms *cmd, wos_authz_kind kind, const char *name,
                                 const char *require_line, const void **parsed)
 {
     apr_array_header_t *vals = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    const char *line = require_line, *w;
+    const char *line = require_line, *w, *err;
 
-    while (*line && *(w = ap_getword_conf(cmd->pool, &line)))
+    while (*line && *(w = ap_getword_conf(cmd->pool, &line))) {
+        if ((err = bad_value(cmd, kind, name, w)) != NULL)
+            return err;
         APR_ARRAY_PUSH(vals, const char *) = w;
+    }
     if (vals->nelts == 0)
         return apr_psprintf(cmd->pool, "Require %s: at least one value is required", name);
     *parsed = vals;
@@ -59,9 +95,33 @@ static int matches(wos_authz_kind kind, const wos_claims *c, const wos_session *
     return 0;
 }
 
-static authz_status check(request_rec *r, wos_authz_kind kind, const void *parsed)
+/* What the session holds for @p kind, for the debug line (claims, never secrets). */
+static const char *held(request_rec *r, wos_authz_kind kind, const wos_claims *c)
+{
+    const char *role = c->role ? c->role : "-";
+    switch (kind) {
+    case Z_ROLE:
+        return apr_psprintf(r->pool, "role %s, roles [%s]", role,
+                            wos_join(r->pool, c->roles, " "));
+    case Z_PERMISSION:
+        return apr_psprintf(r->pool, "permissions [%s]", wos_join(r->pool, c->permissions, " "));
+    case Z_ORG:
+        return apr_psprintf(r->pool, "org_id %s", c->org_id ? c->org_id : "-");
+    case Z_ENTITLEMENT:
+        return apr_psprintf(r->pool, "entitlements [%s]",
+                            wos_join(r->pool, c->entitlements, " "));
+    case Z_FEATURE_FLAG:
+        return apr_psprintf(r->pool, "feature_flags [%s]",
+                            wos_join(r->pool, c->feature_flags, " "));
+    }
+    return "-";
+}
+
+static authz_status check(request_rec *r, wos_authz_kind kind, const char *name,
+                          const void *parsed)
 {
     wos_req *st;
+    int ok;
 
     if (!r->user)
         return AUTHZ_DENIED_NO_USER;
@@ -72,7 +132,13 @@ static authz_status check(request_rec *r, wos_authz_kind kind, const void *parse
                       "WOS00301: Require workos-*: %s has no WorkOS session", r->user);
         return AUTHZ_DENIED;
     }
-    return matches(kind, st->claims, st->session, parsed) ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    ok = matches(kind, st->claims, st->session, parsed);
+    if (APLOG_R_IS_LEVEL(r, APLOG_DEBUG))
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "WOS00302: Require %s %s: %s for %s (%s)", name,
+                      wos_join(r->pool, parsed, " "), ok ? "granted" : "denied", r->user,
+                      held(r, kind, st->claims));
+    return ok ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 
 /* One check and one parser per provider; they differ only in what they compare. */
@@ -81,12 +147,12 @@ static authz_status check(request_rec *r, wos_authz_kind kind, const void *parse
                                    const void *parsed)                               \
     {                                                                                \
         (void)line;                                                                  \
-        return check(r, kind, parsed);                                               \
+        return check(r, kind, name, parsed);                                         \
     }                                                                                \
     static const char *parse_##id(cmd_parms *cmd, const char *line,                  \
                                   const void **parsed)                               \
     {                                                                                \
-        return parse_values(cmd, name, line, parsed);                                \
+        return parse_values(cmd, kind, name, line, parsed);                          \
     }                                                                                \
     static const authz_provider p_##id = {check_##id, parse_##id};
 

@@ -1,51 +1,210 @@
 /*
  * mod_auth_workos_cache.c: the shared cache through httpd's mod_socache.
  * One instance for the whole server (made in post_config, reopened in each
- * child), guarded by a registered global mutex when the provider is not
- * multi-process safe (shmcb), and offered to src/ as a wos_cache.
+ * child; signing keys are carried across restarts), guarded by a registered
+ * global mutex when the provider is not multi-process safe (shmcb), and
+ * offered to src/ as a wos_cache.
+ *
+ * A provider that is multi-process safe on its own (redis, memcache) is a
+ * store several servers share. Its add is a check and a store (mod_socache
+ * has no atomic add), which src/ is told with WOS_CACHE_RACY_ADD. When such a
+ * store fails, this process uses a local shmcb for WOS_CACHE_RETRY_SEC and
+ * then tries the shared store again: the server keeps single flight among
+ * its own processes, and the outage is logged once per server.
  */
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <ap_mpm.h>
+#include <http_core.h>
 #include <mpm_common.h>
 #include <util_mutex.h>
 
 #include "mod_auth_workos.h"
 
-static void cache_lock(const wos_srv_cfg *s)
+/* How long a process leaves a failed shared store alone (apr's own retry is 5 s). */
+#define WOS_CACHE_RETRY_SEC 5
+/* Outage and recovery are each logged at most once per server in this span. */
+#define WOS_CACHE_REPORT_SEC 60
+/* memcached reads a lifetime above 30 days as an absolute time. */
+#define WOS_CACHE_MAX_LIFETIME apr_time_from_sec(30 * 86400)
+
+typedef struct store {
+    const char *name;                   /* the provider's name */
+    const ap_socache_provider_t *provider;
+    ap_socache_instance_t *inst;
+    apr_global_mutex_t *mutex;          /* only for providers that are not MP-safe */
+} store;
+
+/* The baton of the wos_cache: one per server, shared by its virtual hosts. */
+typedef struct cache_state {
+    server_rec *s;
+    store primary;
+    int shared;                         /* primary is MP-safe itself: a network store */
+    const char *spec;                   /* as configured, for log lines */
+    store local;                        /* shmcb while the shared store fails, or none */
+    /* this process's view of the shared store */
+    volatile apr_uint32_t down;         /* 1 after a failure, until one succeeds */
+    volatile apr_uint32_t retry_at;     /* epoch seconds: try the shared store again */
+} cache_state;
+
+static void lock(const store *st)
 {
-    if (s->cache_mutex)
-        apr_global_mutex_lock(s->cache_mutex);
+    if (st->mutex)
+        apr_global_mutex_lock(st->mutex);
 }
 
-static void cache_unlock(const wos_srv_cfg *s)
+static void unlock(const store *st)
 {
-    if (s->cache_mutex)
-        apr_global_mutex_unlock(s->cache_mutex);
+    if (st->mutex)
+        apr_global_mutex_unlock(st->mutex);
 }
 
-/* The baton is the main server; its config holds the instance. */
-static wos_srv_cfg *cache_cfg(const wos_cache *c, server_rec **s)
+/* The provider calls (caller holds the store's mutex). */
+static apr_status_t st_get(const store *st, server_rec *s, apr_pool_t *p, const char *key,
+                           unsigned char *buf, unsigned int *n)
 {
-    *s = c->baton;
-    return wos_scfg(*s);
+    return st->provider->retrieve(st->inst, s, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), buf, n, p);
+}
+
+static apr_status_t st_put(const store *st, server_rec *s, apr_pool_t *p, const char *key,
+                           const char *val, apr_size_t len, apr_time_t expiry)
+{
+    return st->provider->store(st->inst, s, (const unsigned char *)key,
+                               (unsigned int)strlen(key), expiry,
+                               (unsigned char *)val, (unsigned int)len, p);
+}
+
+/* Store if absent: APR_SUCCESS (stored), APR_EEXIST, or the failure. */
+static apr_status_t st_add(const store *st, server_rec *s, apr_pool_t *p, const char *key,
+                           const char *val, apr_size_t len, apr_time_t expiry)
+{
+    unsigned char probe[256];
+    unsigned int n = sizeof(probe);
+    apr_status_t rv;
+
+    lock(st);
+    rv = st_get(st, s, p, key, probe, &n);
+    if (rv == APR_SUCCESS || rv == APR_ENOMEM || rv == APR_ENOSPC)
+        rv = APR_EEXIST;                /* present (maybe larger than the probe) */
+    else if (rv == APR_NOTFOUND)
+        rv = st_put(st, s, p, key, val, len, expiry);
+    unlock(st);
+    return rv;
+}
+
+/* Answers that say nothing about the store's health: absent, too big, bad key. */
+static int benign(apr_status_t st)
+{
+    return st == APR_SUCCESS || st == APR_NOTFOUND || st == APR_ENOMEM
+        || st == APR_ENOSPC || st == APR_EINVAL || st == APR_EEXIST;
+}
+
+static apr_uint32_t now_sec(void)
+{
+    return (apr_uint32_t)apr_time_sec(apr_time_now());
+}
+
+/* Whether this server may report an outage (or a recovery) now: the local
+ * store's atomic add makes one process of the server the reporter. */
+static int first_reporter(cache_state *cs, apr_pool_t *p, const char *what)
+{
+    const char *key = apr_pstrcat(p, "wos:shared-cache:", what, NULL);
+
+    if (!cs->local.inst)
+        return 1;                       /* no local store: each process reports */
+    return st_add(&cs->local, cs->s, p, key, "1", 1,
+                  apr_time_now() + apr_time_from_sec(WOS_CACHE_REPORT_SEC)) == APR_SUCCESS;
+}
+
+/* Use the shared store for this operation? Not while it failed lately. */
+static int primary_usable(cache_state *cs)
+{
+    return !apr_atomic_read32(&cs->down) || now_sec() >= apr_atomic_read32(&cs->retry_at);
+}
+
+static void primary_failed(cache_state *cs, apr_pool_t *p, apr_status_t st, const char *op)
+{
+    apr_atomic_set32(&cs->retry_at, now_sec() + WOS_CACHE_RETRY_SEC);
+    if (apr_atomic_xchg32(&cs->down, 1))
+        return;                         /* this process knew already */
+    if (first_reporter(cs, p, "down"))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
+                     "WOS00801: shared cache %s failed (%s); %s until it answers again "
+                     "(retried every %d s)", cs->spec, op,
+                     cs->local.inst ? "this server uses its own local cache "
+                                      "(single flight among its own processes only)"
+                                    : "each process acts alone",
+                     WOS_CACHE_RETRY_SEC);
+    else
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, st, cs->s,
+                     "WOS00802: shared cache %s failed (%s) in this process too",
+                     cs->spec, op);
+}
+
+static void primary_worked(cache_state *cs, apr_pool_t *p)
+{
+    if (!apr_atomic_read32(&cs->down) || apr_atomic_cas32(&cs->down, 0, 1) != 1)
+        return;
+    if (first_reporter(cs, p, "up"))
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
+                     "WOS00803: shared cache %s answers again; using it", cs->spec);
+    else
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
+                     "WOS00804: shared cache %s answers again in this process", cs->spec);
+}
+
+/*
+ * A network store takes lifetimes in whole seconds, refuses less than one,
+ * and memcached reads more than 30 days as a date: round up to whole seconds
+ * (the provider subtracts its own clock, hence the half second). 0: already
+ * expired, nothing to store.
+ */
+static apr_time_t shared_expiry(apr_time_t expiry)
+{
+    apr_time_t now = apr_time_now(), left = expiry - now, secs;
+
+    if (left <= 0)
+        return 0;
+    if (left > WOS_CACHE_MAX_LIFETIME)
+        left = WOS_CACHE_MAX_LIFETIME;
+    secs = (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
+    return now + apr_time_from_sec(secs) + apr_time_from_msec(500);
 }
 
 static wos_rv c_get(const wos_cache *c, apr_pool_t *p, const char *key,
                     apr_size_t max_len, char **val, apr_size_t *len)
 {
-    server_rec *s;
-    wos_srv_cfg *sc = cache_cfg(c, &s);
+    cache_state *cs = c->baton;
     unsigned int n = (unsigned int)max_len;
     unsigned char *buf = apr_palloc(p, max_len + 1);
-    apr_status_t st;
+    apr_status_t st = APR_NOTFOUND;
+    const store *from = &cs->primary;
 
-    if (!sc->cache_inst)
+    if (!cs->primary.inst)
         return WOS_ENOKEY;
-    cache_lock(sc);
-    st = sc->cache_provider->retrieve(sc->cache_inst, s, (const unsigned char *)key,
-                                      (unsigned int)strlen(key), buf, &n, p);
-    cache_unlock(sc);
+    if (primary_usable(cs)) {
+        lock(from);
+        st = st_get(from, cs->s, p, key, buf, &n);
+        unlock(from);
+        if (st == APR_SUCCESS)
+            primary_worked(cs, p);
+        else if (cs->shared && !benign(st))
+            primary_failed(cs, p, st, "read");
+    }
+    else {
+        st = APR_EGENERAL;
+    }
+    if (cs->shared && !benign(st)) {
+        if (!cs->local.inst)
+            return WOS_ENOKEY;
+        from = &cs->local;
+        n = (unsigned int)max_len;
+        lock(from);
+        st = st_get(from, cs->s, p, key, buf, &n);
+        unlock(from);
+    }
     if (st != APR_SUCCESS)
         return WOS_ENOKEY;
     buf[n] = '\0';
@@ -54,71 +213,104 @@ static wos_rv c_get(const wos_cache *c, apr_pool_t *p, const char *key,
     return WOS_OK;
 }
 
-static apr_status_t store_locked(wos_srv_cfg *sc, server_rec *s, apr_pool_t *p,
-                                 const char *key, const char *val, apr_size_t len,
-                                 apr_time_t expiry)
-{
-    return sc->cache_provider->store(sc->cache_inst, s, (const unsigned char *)key,
-                                     (unsigned int)strlen(key), expiry,
-                                     (unsigned char *)val, (unsigned int)len, p);
-}
-
 static wos_rv c_set(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
-    server_rec *s;
-    wos_srv_cfg *sc = cache_cfg(c, &s);
-    apr_status_t st;
+    cache_state *cs = c->baton;
+    apr_status_t st = APR_EGENERAL;
 
-    if (!sc->cache_inst)
+    if (!cs->primary.inst)
         return WOS_EUNAVAIL;
-    cache_lock(sc);
-    st = store_locked(sc, s, p, key, val, len, expiry);
-    cache_unlock(sc);
+    if (cs->shared && primary_usable(cs)) {
+        apr_time_t e = shared_expiry(expiry);
+        if (!e)
+            return WOS_OK;              /* expired already: nothing to keep */
+        st = st_put(&cs->primary, cs->s, p, key, val, len, e);
+        if (st == APR_SUCCESS) {
+            primary_worked(cs, p);
+            return WOS_OK;
+        }
+        primary_failed(cs, p, st, "store");
+    }
+    if (cs->shared) {
+        if (!cs->local.inst)
+            return WOS_EUNAVAIL;
+        lock(&cs->local);
+        st = st_put(&cs->local, cs->s, p, key, val, len, expiry);
+        unlock(&cs->local);
+        return st == APR_SUCCESS ? WOS_OK : WOS_EUNAVAIL;
+    }
+    lock(&cs->primary);
+    st = st_put(&cs->primary, cs->s, p, key, val, len, expiry);
+    unlock(&cs->primary);
     if (st != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, st, s,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
                      "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
-                     sc->cache_provider->name, (unsigned long)len);
+                     cs->primary.provider->name, (unsigned long)len);
         return WOS_EUNAVAIL;
     }
     return WOS_OK;
 }
 
-/* Check-and-store under the mutex; without one (redis, memcache) a window remains. */
+/*
+ * Store only if absent. Atomic under the mutex (shmcb); on a shared store a
+ * window remains between the check and the store (WOS_CACHE_RACY_ADD). When
+ * no store can take it the caller proceeds alone rather than wait forever.
+ */
 static wos_rv c_add(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
-    server_rec *s;
-    wos_srv_cfg *sc = cache_cfg(c, &s);
-    unsigned char probe[256];
-    unsigned int n = sizeof(probe);
+    cache_state *cs = c->baton;
     apr_status_t st;
-    wos_rv rv = WOS_EBUSY;
 
-    if (!sc->cache_inst)
-        return WOS_OK;     /* no cache: every process acts alone */
-    cache_lock(sc);
-    st = sc->cache_provider->retrieve(sc->cache_inst, s, (const unsigned char *)key,
-                                      (unsigned int)strlen(key), probe, &n, p);
-    if (st != APR_SUCCESS) {
-        st = store_locked(sc, s, p, key, val, len, expiry);
-        rv = WOS_OK;       /* even if the store failed: proceed rather than wait forever */
+    if (!cs->primary.inst)
+        return WOS_OK;                  /* no cache: every process acts alone */
+    if (!cs->shared) {
+        st = st_add(&cs->primary, cs->s, p, key, val, len, expiry);
+        return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
     }
-    cache_unlock(sc);
-    return rv;
+    if (primary_usable(cs)) {
+        apr_time_t e = shared_expiry(expiry);
+        if (!e)
+            return WOS_OK;
+        st = st_add(&cs->primary, cs->s, p, key, val, len, e);
+        if (st == APR_SUCCESS || st == APR_EEXIST) {
+            primary_worked(cs, p);
+            return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
+        }
+        primary_failed(cs, p, st, "add");
+    }
+    if (!cs->local.inst)
+        return WOS_OK;
+    return st_add(&cs->local, cs->s, p, key, val, len, expiry) == APR_EEXIST ? WOS_EBUSY
+                                                                             : WOS_OK;
 }
 
 static wos_rv c_remove(const wos_cache *c, apr_pool_t *p, const char *key)
 {
-    server_rec *s;
-    wos_srv_cfg *sc = cache_cfg(c, &s);
+    cache_state *cs = c->baton;
+    const store *from = &cs->primary;
+    apr_status_t st;
 
-    if (!sc->cache_inst)
+    if (!cs->primary.inst)
         return WOS_OK;
-    cache_lock(sc);
-    sc->cache_provider->remove(sc->cache_inst, s, (const unsigned char *)key,
-                               (unsigned int)strlen(key), p);
-    cache_unlock(sc);
+    if (cs->shared && !primary_usable(cs))
+        from = cs->local.inst ? &cs->local : NULL;
+    if (!from)
+        return WOS_OK;
+    lock(from);
+    st = from->provider->remove(from->inst, cs->s, (const unsigned char *)key,
+                                (unsigned int)strlen(key), p);
+    unlock(from);
+    if (from == &cs->primary && cs->shared && !benign(st)) {
+        primary_failed(cs, p, st, "remove");
+        if (cs->local.inst) {
+            lock(&cs->local);
+            cs->local.provider->remove(cs->local.inst, cs->s, (const unsigned char *)key,
+                                       (unsigned int)strlen(key), p);
+            unlock(&cs->local);
+        }
+    }
     return WOS_OK;
 }
 
@@ -130,58 +322,250 @@ int wos_cache_pre_config(apr_pool_t *pconf)
 
 static apr_status_t cache_destroy(void *data)
 {
-    server_rec *s = data;
-    wos_srv_cfg *sc = wos_scfg(s);
+    cache_state *cs = data;
 
-    if (sc->cache_inst)
-        sc->cache_provider->destroy(sc->cache_inst, s);
-    sc->cache_inst = NULL;
+    if (cs->local.inst)
+        cs->local.provider->destroy(cs->local.inst, cs->s);
+    cs->local.inst = NULL;
+    if (cs->primary.inst)
+        cs->primary.provider->destroy(cs->primary.inst, cs->s);
+    cs->primary.inst = NULL;
     return APR_SUCCESS;
+}
+
+/*
+ * A process-local store (shmcb) goes with its configuration, so a graceful
+ * restart would leave the new children without signing keys, which matters
+ * when WorkOS cannot be reached just then. The signing-key documents (which
+ * carry their own expiry) are copied out when the configuration is cleared
+ * and stored into the next one. Only plain memory is kept in the process
+ * pool in between: this module's code is unloaded and reloaded meanwhile.
+ * Network stores keep their data by themselves.
+ */
+#define CARRY_USERDATA "mod_auth_workos:carry"
+#define JWKS_PREFIX "wos:jwks:"
+#define JWKS_SUFFIX ":doc"
+
+typedef struct {
+    const char *key;
+    apr_size_t klen;
+    const char *val;
+    apr_size_t vlen;
+    apr_time_t expiry;
+} carried;
+
+typedef struct {
+    apr_pool_t *pool;           /* a subpool of the process pool, destroyed once used */
+    apr_array_header_t *items;  /* carried */
+} carry;
+
+static apr_status_t carry_one(ap_socache_instance_t *inst, server_rec *s, void *baton,
+                              const unsigned char *id, unsigned int idlen,
+                              const unsigned char *data, unsigned int datalen,
+                              apr_pool_t *p)
+{
+    carry *c = baton;
+    const char *nl;
+    carried *it;
+    apr_time_t expiry;
+    apr_size_t pl = sizeof(JWKS_PREFIX) - 1, sl = sizeof(JWKS_SUFFIX) - 1;
+
+    (void)inst;
+    (void)s;
+    (void)p;
+    if (idlen <= pl + sl || memcmp(id, JWKS_PREFIX, pl) || memcmp(id + idlen - sl, JWKS_SUFFIX, sl)
+        || !(nl = memchr(data, '\n', datalen)))
+        return APR_SUCCESS;
+    expiry = (apr_time_t)apr_atoi64(apr_pstrmemdup(c->pool, (const char *)data,
+                                                   (apr_size_t)(nl - (const char *)data)));
+    if (expiry <= apr_time_now())
+        return APR_SUCCESS;
+    it = apr_array_push(c->items);
+    it->key = apr_pstrmemdup(c->pool, (const char *)id, idlen);
+    it->klen = idlen;
+    it->val = apr_pmemdup(c->pool, data, datalen);
+    it->vlen = datalen;
+    it->expiry = expiry;
+    return APR_SUCCESS;
+}
+
+/* pconf cleanup, run before the store's own (registered after it): copy out. */
+static apr_status_t carry_out(void *data)
+{
+    cache_state *cs = data;
+    apr_pool_t *pp;
+    carry *c;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_EXITING || cs->shared
+        || !cs->primary.inst || !cs->primary.provider->iterate)
+        return APR_SUCCESS;
+    pp = cs->s->process->pool;
+    c = apr_pcalloc(pp, sizeof(*c));      /* a few bytes per restart */
+    if (apr_pool_create(&c->pool, pp) != APR_SUCCESS)
+        return APR_SUCCESS;
+    c->items = apr_array_make(c->pool, 4, sizeof(carried));
+    lock(&cs->primary);
+    cs->primary.provider->iterate(cs->primary.inst, cs->s, c, carry_one, c->pool);
+    unlock(&cs->primary);
+    apr_pool_userdata_set(c, CARRY_USERDATA, apr_pool_cleanup_null, pp);
+    return APR_SUCCESS;
+}
+
+/* In post_config, with the new store open: put back what the last one held. */
+static void carry_in(cache_state *cs, server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    void *data = NULL;
+    carry *c;
+    int i, n = 0;
+
+    apr_pool_userdata_get(&data, CARRY_USERDATA, pp);
+    if (!(c = data))
+        return;
+    apr_pool_userdata_set(NULL, CARRY_USERDATA, apr_pool_cleanup_null, pp);
+    for (i = 0; !cs->shared && i < c->items->nelts; i++) {
+        const carried *it = &APR_ARRAY_IDX(c->items, i, carried);
+        apr_status_t st;
+        if (it->expiry <= apr_time_now())
+            continue;
+        lock(&cs->primary);
+        st = st_put(&cs->primary, s, c->pool, it->key, it->val, it->vlen, it->expiry);
+        unlock(&cs->primary);
+        n += st == APR_SUCCESS;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "WOS00409: %d signing-key document(s) kept across the restart", n);
+    apr_pool_destroy(c->pool);
+}
+
+/* Create and initialise one store; its mutex when the provider needs one. */
+static int store_open(store *st, const char *name, const char *args, const char *mutex_id,
+                      apr_pool_t *pconf, server_rec *s)
+{
+    struct ap_socache_hints hints = {64, 4096, 600};
+    const char *err;
+    apr_status_t rv;
+
+    err = st->provider->create(&st->inst, args, pconf, pconf);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS00403: WorkOSCache %s: %s", name, err);
+        return 500;
+    }
+    if (st->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&st->mutex, NULL, WOS_MUTEX_TYPE, mutex_id, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "WOS00404: cannot create the shared cache mutex");
+            return 500;
+        }
+    }
+    rv = st->provider->init(st->inst, "auth_workos", &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "WOS00405: cannot initialise the shared cache (%s)", name);
+        return 500;
+    }
+    return OK;
+}
+
+/* A shared store gets a local shmcb to fall back on, if mod_socache_shmcb is loaded. */
+static int open_local(cache_state *cs, apr_pool_t *pconf, server_rec *s)
+{
+    cs->local.name = "shmcb";
+    cs->local.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                                            AP_SOCACHE_PROVIDER_VERSION);
+    if (!cs->local.provider) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WOS00805: WorkOSCache %s: mod_socache_shmcb is not loaded, so while "
+                     "the shared cache is unreachable each process acts alone "
+                     "(load it for single flight within this server)", cs->spec);
+        return OK;
+    }
+    return store_open(&cs->local, "shmcb (local fallback)", NULL, "local", pconf, s);
+}
+
+static void seam(wos_cache *c, cache_state *cs)
+{
+    memset(c, 0, sizeof(*c));
+    c->baton = cs;
+    c->flags = cs->shared ? WOS_CACHE_RACY_ADD : 0;
+    c->get = c_get;
+    c->set = c_set;
+    c->add = c_add;
+    c->remove = c_remove;
+}
+
+/*
+ * Signing-key documents get a small shmcb of their own when the cache is
+ * process-local: in the main one, a burst of refresh results (kilobytes each)
+ * would scroll them out, and a child started later (a graceful restart, a
+ * recycled process) would have no keys while WorkOS is unreachable. A
+ * network store keeps them with the rest.
+ */
+static int open_keys_store(apr_pool_t *pconf, server_rec *s, cache_state *main_cs,
+                           wos_cache *out)
+{
+    cache_state *ks;
+    int rv;
+
+    if (main_cs->shared) {
+        *out = wos_scfg(s)->cache;
+        return OK;
+    }
+    ks = apr_pcalloc(pconf, sizeof(*ks));
+    ks->s = s;
+    ks->spec = "shmcb (signing keys)";
+    ks->primary.name = "shmcb";
+    ks->primary.provider = main_cs->primary.provider;
+    if (strcmp(main_cs->primary.name, "shmcb") != 0)
+        ks->primary.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                                                  AP_SOCACHE_PROVIDER_VERSION);
+    if (!ks->primary.provider) {       /* another local provider without shmcb: share it */
+        *out = wos_scfg(s)->cache;
+        carry_in(main_cs, s);
+        apr_pool_cleanup_register(pconf, main_cs, carry_out, apr_pool_cleanup_null);
+        return OK;
+    }
+    if ((rv = store_open(&ks->primary, ks->spec, NULL, "keys", pconf, s)) != OK)
+        return rv;
+    apr_pool_cleanup_register(pconf, ks, cache_destroy, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pconf, ks, carry_out, apr_pool_cleanup_null);
+    carry_in(ks, s);
+    seam(out, ks);
+    return OK;
 }
 
 int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
-    struct ap_socache_hints hints = {64, 4096, 600};
     const char *name = sc->cache_name ? sc->cache_name : "shmcb";
-    const char *err;
-    apr_status_t st;
+    cache_state *cs = apr_pcalloc(pconf, sizeof(*cs));
     server_rec *v;
+    int rv;
 
-    sc->cache_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
-                                            AP_SOCACHE_PROVIDER_VERSION);
-    if (!sc->cache_provider) {
+    cs->s = s;
+    cs->spec = sc->cache_spec ? sc->cache_spec : name;
+    cs->primary.name = name;
+    cs->primary.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                              AP_SOCACHE_PROVIDER_VERSION);
+    if (!cs->primary.provider) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "WOS00402: WorkOSCache: no mod_socache provider '%s' is loaded "
                      "(load mod_socache_%s)", name, name);
         return 500;
     }
-    err = sc->cache_provider->create(&sc->cache_inst, sc->cache_args, pconf, pconf);
-    if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS00403: WorkOSCache %s: %s",
-                     sc->cache_spec ? sc->cache_spec : name, err);
-        return 500;
-    }
-    if (sc->cache_provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        st = ap_global_mutex_create(&sc->cache_mutex, NULL, WOS_MUTEX_TYPE, NULL, s, pconf, 0);
-        if (st != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, st, s,
-                         "WOS00404: cannot create the shared cache mutex");
-            return 500;
-        }
-    }
-    st = sc->cache_provider->init(sc->cache_inst, "auth_workos", &hints, s, pconf);
-    if (st != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, st, s,
-                     "WOS00405: cannot initialise the shared cache (%s)", name);
-        return 500;
-    }
-    apr_pool_cleanup_register(pconf, s, cache_destroy, apr_pool_cleanup_null);
-    sc->cache.baton = s;
-    sc->cache.get = c_get;
-    sc->cache.set = c_set;
-    sc->cache.add = c_add;
-    sc->cache.remove = c_remove;
+    if ((rv = store_open(&cs->primary, cs->spec, sc->cache_args, NULL, pconf, s)) != OK)
+        return rv;
+    cs->shared = !(cs->primary.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
+    apr_pool_cleanup_register(pconf, cs, cache_destroy, apr_pool_cleanup_null);
+    if (cs->shared && (rv = open_local(cs, pconf, s)) != OK)
+        return rv;
+    sc->cache_provider = cs->primary.provider;
+    sc->cache_inst = cs->primary.inst;
+    sc->cache_mutex = cs->primary.mutex;
+    seam(&sc->cache, cs);
+    if ((rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
+        return rv;
 
     /* Virtual hosts share the main server's cache. */
     for (v = s->next; v; v = v->next) {
@@ -190,22 +574,39 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
         vc->cache_inst = sc->cache_inst;
         vc->cache_mutex = sc->cache_mutex;
         vc->cache = sc->cache;
+        vc->keys_cache = sc->keys_cache;
     }
     return OK;
+}
+
+static void reopen_mutex(apr_global_mutex_t **m, apr_pool_t *pchild, server_rec *s)
+{
+    const char *fname;
+    apr_status_t st;
+
+    if (!*m)
+        return;
+    fname = apr_global_mutex_lockfile(*m);
+    st = apr_global_mutex_child_init(m, fname, pchild);
+    if (st != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, st, s,
+                     "WOS00406: cannot reopen the shared cache mutex in this child");
 }
 
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
+    cache_state *cs = sc->cache.baton;
     wos_keystore *ks = NULL;
     server_rec *v;
 
-    if (sc->cache_mutex) {
-        const char *fname = apr_global_mutex_lockfile(sc->cache_mutex);
-        apr_status_t st = apr_global_mutex_child_init(&sc->cache_mutex, fname, pchild);
-        if (st != APR_SUCCESS)
-            ap_log_error(APLOG_MARK, APLOG_CRIT, st, s,
-                         "WOS00406: cannot reopen the shared cache mutex in this child");
+    if (cs) {
+        cache_state *ks = sc->keys_cache.baton;
+        reopen_mutex(&cs->primary.mutex, pchild, s);
+        reopen_mutex(&cs->local.mutex, pchild, s);
+        if (ks && ks != cs)
+            reopen_mutex(&ks->primary.mutex, pchild, s);
+        sc->cache_mutex = cs->primary.mutex;
     }
     wos_vcache *sessions = NULL;
     wos_http_handles *handles = NULL;
@@ -225,5 +626,23 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
         vc->keys = ks;
         vc->vcache = sessions;
         vc->http_handles = handles;
+    }
+}
+
+/* wos_refresh's notes, for the request they concern (baton: request_rec). */
+void wos_refresh_note_log(void *baton, wos_refresh_note what, const char *msg)
+{
+    request_rec *r = baton;
+
+    switch (what) {
+    case WOS_REFRESH_NOTE_LOST_LOCK:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00810: %s", msg);
+        break;
+    case WOS_REFRESH_NOTE_RECOVERED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00811: %s", msg);
+        break;
+    case WOS_REFRESH_NOTE_UNRECOVERED:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00812: %s", msg);
+        break;
     }
 }

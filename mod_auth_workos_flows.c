@@ -289,6 +289,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     wos_store_session_cookie(r, c, sealed, &old);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00509: signed in %s",
                   res->session->user_id);
+    wos_stat_inc(r->server, WOS_STAT_SIGN_INS);
     return redirect(r, absolute(r, target));
 }
 
@@ -313,6 +314,8 @@ static int handle_logout(request_rec *r, const wos_dir_cfg *c)
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin.value;
     wos_store_session_cookie(r, c, NULL, &cin);
+    if (cin.value)
+        wos_stat_inc(r->server, WOS_STAT_SIGN_OUTS);
     back = absolute(r, c->logout_return_to ? c->logout_return_to : "/");
     if (wos_authn_peek(r->pool, &in, &s, &cl, &err) == WOS_OK && cl && cl->sid) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00510: signed out %s", s->user_id);
@@ -340,12 +343,15 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     in.cookie = cin.value;
     in.switch_org = org;
     wos_authn_check(r->pool, &in, &out);
+    if (out.upstream_called)
+        wos_stat_inc(r->server, WOS_STAT_REFRESH_CALLS);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);
     switch (out.outcome) {
     case WOS_AUTHN_OK:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00511: %s switched organization",
                       out.session->user_id);
+        wos_stat_inc(r->server, WOS_STAT_ORG_SWITCHES);
         return redirect(r, absolute(r, return_target(r, c, args)));
     case WOS_AUTHN_ENDED:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00512: organization switch refused: %s",
@@ -396,11 +402,16 @@ int wos_flow_handler(request_rec *r, int lookup_uri)
     if (wos_check_config(r, c) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (r->method_number != M_GET) {
-        r->allowed = AP_METHOD_BIT << M_GET;
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);   /* the 405's Allow header */
         return HTTP_METHOD_NOT_ALLOWED;
     }
     switch (which) {
-    case 1: return handle_callback(r, c);
+    case 1: {
+        int status = handle_callback(r, c);
+        if (status != HTTP_MOVED_TEMPORARILY)
+            wos_stat_inc(r->server, WOS_STAT_SIGN_IN_FAILURES);
+        return status;
+    }
     case 2: return handle_login(r, c, NULL);
     case 3: return handle_login(r, c, "sign-up");
     case 4: return handle_logout(r, c);

@@ -36,6 +36,10 @@ static wos_rv verify(apr_pool_t *p, const wos_authn_in *in, const wos_session *s
     rv = wos_keystore_get(in->keystore, p, &in->keys, kid, &set, fetched, err);
     if (rv != WOS_OK)
         return WOS_EUNAVAIL;
+    if (wos_jwks_ambiguous(set, kid)) {
+        *err = "the token's kid is listed more than once in the JWKS";
+        return WOS_EUNAVAIL;
+    }
     opts.ignore_expiry = ignore_expiry;
     rv = wos_jwt_verify(p, s->access_token, set, &opts, wos_now_sec(), claims, err);
     if ((rv == WOS_OK || rv == WOS_EEXPIRED) && strcmp((*claims)->sub, s->user_id) != 0) {

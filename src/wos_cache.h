@@ -13,8 +13,15 @@
 
 typedef struct wos_cache wos_cache;
 
+/**
+ * add() is a check followed by a store (redis, memcache: mod_socache has no
+ * atomic add), so two callers can both succeed in the window between them.
+ */
+#define WOS_CACHE_RACY_ADD 0x01
+
 struct wos_cache {
     void *baton;
+    unsigned flags;            /**< WOS_CACHE_* bits; 0 for an atomic add */
     /** Copy the value of @p key into @p p. WOS_ENOKEY when absent or expired. */
     wos_rv (*get)(const wos_cache *c, apr_pool_t *p, const char *key,
                   apr_size_t max_len, char **val, apr_size_t *len);

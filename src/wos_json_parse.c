@@ -327,10 +327,13 @@ static json_t *read_object(reader *r)
             goto out;
         }
         /* The key may sit in the scratch buffer, which the value can reuse. */
-        k = key == r->scratch ? memcpy(malloc(klen + 1), key, klen) : NULL;
-        if (key == r->scratch && !k) {
-            fail(r, "out of memory");
-            goto out;
+        k = NULL;
+        if (key == r->scratch) {
+            if (!(k = malloc(klen + 1))) {
+                fail(r, "out of memory");
+                goto out;
+            }
+            memcpy(k, key, klen);
         }
         r->s++;
         v = read_value(r);

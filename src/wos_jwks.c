@@ -201,8 +201,10 @@ static void drop_duplicates(apr_pool_t *p, wos_jwks *set, apr_hash_t *seen)
         const void *kid;
         void *count;
         apr_hash_this(hi, &kid, NULL, &count);
-        if ((apr_uintptr_t)count > 1)
+        if ((apr_uintptr_t)count > 1) {
             skip(p, set, kid, "kid appears more than once, no copy kept");
+            APR_ARRAY_PUSH(set->ambiguous, const char *) = kid;
+        }
     }
     set->keys = kept;
 }
@@ -258,6 +260,7 @@ wos_rv wos_jwks_parse(apr_pool_t *p, const char *doc, apr_size_t len,
     set = apr_pcalloc(p, sizeof(*set));
     set->keys = apr_array_make(p, 4, sizeof(wos_jwk));
     set->skipped = apr_array_make(p, 4, sizeof(const char *));
+    set->ambiguous = apr_array_make(p, 1, sizeof(const char *));
     parse_entries(p, keys, set);
     *out = set;
     return WOS_OK;
@@ -275,4 +278,9 @@ const wos_jwk *wos_jwks_find(const wos_jwks *set, const char *kid)
             return k;
     }
     return NULL;
+}
+
+int wos_jwks_ambiguous(const wos_jwks *set, const char *kid)
+{
+    return set && kid && set->ambiguous && wos_array_contains(set->ambiguous, kid);
 }

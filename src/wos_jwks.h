@@ -24,6 +24,7 @@ typedef struct wos_jwk {
 typedef struct wos_jwks {
     apr_array_header_t *keys;     /**< wos_jwk: the usable keys */
     apr_array_header_t *skipped;  /**< const char *: "kid: reason" for each key left out */
+    apr_array_header_t *ambiguous;/**< const char *: kids listed more than once */
 } wos_jwks;
 
 /**
@@ -49,5 +50,11 @@ wos_rv wos_jwks_parse(apr_pool_t *p, const char *doc, apr_size_t len,
 
 /** The key whose kid equals @p kid exactly, or NULL. */
 const wos_jwk *wos_jwks_find(const wos_jwks *set, const char *kid);
+
+/**
+ * 1 if @p kid was listed more than once (so no key is kept for it): the
+ * document is at fault, not the token, which must not be treated as forged.
+ */
+int wos_jwks_ambiguous(const wos_jwks *set, const char *kid);
 
 #endif

@@ -237,10 +237,12 @@ static wos_rv fetch(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
     wos_rv rv;
 
     rv = (ctx->fetch ? ctx->fetch : wos_api_fetch_jwks)(rp, ctx->api, &doc, &len, err);
-    if (rv != WOS_OK)
-        return WOS_EUNAVAIL;
-    expires = apr_time_now() + apr_time_from_sec(ctx->ttl_sec);
-    rv = gen_parse(doc, len, wos_sha256_hex(rp, doc, len), expires, &g, rp, err);
+    if (rv == WOS_OK) {
+        expires = apr_time_now() + apr_time_from_sec(ctx->ttl_sec);
+        rv = gen_parse(doc, len, wos_sha256_hex(rp, doc, len), expires, &g, rp, err);
+    }
+    if (ctx->fetched)
+        ctx->fetched(ctx->fetched_baton, rv);
     if (rv != WOS_OK)
         return WOS_EUNAVAIL;      /* a broken document never replaces working keys */
     shared_store(rp, ctx, doc, len, expires);

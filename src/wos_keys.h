@@ -32,6 +32,9 @@ typedef struct wos_keys_ctx {
     const wos_api_cfg *api;
     int ttl_sec;               /**< how long a fetched document is used */
     wos_jwks_fetch_fn *fetch;  /**< NULL: wos_api_fetch_jwks */
+    /** Told of every fetch from WorkOS and its result (WOS_OK or why not), or NULL. */
+    void (*fetched)(void *baton, wos_rv rv);
+    void *fetched_baton;
 } wos_keys_ctx;
 
 /**

@@ -191,6 +191,7 @@ def test_post_to_callback_is_refused(site, browser, emulator):
     s = started(browser, emulator)
     r = browser.request(fl.local_path(site, s.callback_url), client.BROWSER, method="POST")
     assert r.status_code == 405 and fl.session_cookies(r) == []
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
 
 
 # ---- the code exchange --------------------------------------------------------

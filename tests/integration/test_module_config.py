@@ -2,6 +2,7 @@
 names the directive (and never echoes a secret); every good value, including
 literal, env: and file: secrets, is accepted; secrets from each source work
 on a running server; directory settings inherit and override."""
+import re
 import secrets as pysecrets
 
 import pytest
@@ -95,6 +96,22 @@ BAD = {
     "require-feature-flag-empty": (in_location("AuthType WorkOS",
                                                "Require workos-feature-flag"),
                                    "workos-feature-flag"),
+    "require-org-not-an-id": (in_location("AuthType WorkOS", "Require workos-org acme"),
+                              "workos-org"),
+    "require-org-bad-char": (in_location("AuthType WorkOS", "Require workos-org org_01-X"),
+                             "workos-org"),
+    "require-role-commas": (in_location("AuthType WorkOS", "Require workos-role admin,owner"),
+                            "workos-role"),
+    "require-permission-expression": (in_location("AuthType WorkOS",
+                                                  "Require workos-permission %{HTTP_X}"),
+                                      "workos-permission"),
+    "require-flag-quote-inside": (in_location("AuthType WorkOS",
+                                              "Require workos-feature-flag beta'"),
+                                  "workos-feature-flag"),
+    "cache-unknown-provider": ("WorkOSCache nosuchprovider\n" + in_location(*AUTH),
+                               "WorkOSCache"),
+    "cache-bad-shmcb-size": ("WorkOSCache shmcb:{dir}/cache(lots)\n" + in_location(*AUTH),
+                             "WorkOSCache"),
 }
 
 
@@ -165,6 +182,65 @@ WorkOSOrganization org_01EXAMPLE
 def test_good_values_are_accepted(checker, files, name):
     rc, out = checker.configtest(base() + GOOD[name].replace("{dir}", str(files["dir"])))
     assert rc == 0, out
+
+
+# Whole configurations (no base()): what is missing where AuthType WorkOS is used.
+PASSWORD = "WorkOSCookiePassword env:WOS_IT_COOKIE_PASSWORD\n"
+CLIENT = "WorkOSClientID client_01CONFIGTEST\n"
+KEY = "WorkOSAPIKey env:WOS_IT_API_KEY\n"
+
+
+def vhost(*lines):
+    return ("<VirtualHost 127.0.0.1:*>\n    ServerName vh.example\n"
+            + "".join(f"    {l}" for l in lines) + "</VirtualHost>\n")
+
+
+MISSING = {
+    # name: (configuration, directives the message must name)
+    "client-id": (KEY + PASSWORD + in_location(*AUTH), ["WorkOSClientID"]),
+    "password": (CLIENT + KEY + in_location(*AUTH), ["WorkOSCookiePassword"]),
+    "api-key": (CLIENT + PASSWORD + in_location(*AUTH), ["WorkOSAPIKey"]),
+    "all-three": (in_location(*AUTH), ["WorkOSClientID", "WorkOSCookiePassword",
+                                       "WorkOSAPIKey"]),
+    # Set in one virtual host only: another one using the module still lacks it.
+    "client-id-in-another-vhost": (KEY + PASSWORD + vhost(CLIENT)
+                                   + vhost(in_location(*AUTH)), ["WorkOSClientID"]),
+    "lowercase-authtype": (KEY + PASSWORD + in_location("AuthType workos",
+                                                        "Require valid-user"),
+                           ["WorkOSClientID"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISSING))
+def test_missing_setting_where_the_module_is_used_fails_configtest(checker, name):
+    conf, words = MISSING[name]
+    rc, out = checker.configtest(conf)
+    assert rc != 0, out
+    for word in words:
+        assert re.search(r"WOS00701: AuthType WorkOS at \S+:\d+ needs " + word, out), out
+    assert "Syntax OK" not in out
+
+
+COMPLETE = {
+    "server-level": CLIENT + KEY + PASSWORD + in_location(*AUTH),
+    "in-the-location": in_location(*AUTH, CLIENT.strip(), KEY.strip(), PASSWORD.strip()),
+    "vhost-inherits-main": CLIENT + KEY + PASSWORD + vhost(in_location(*AUTH)),
+    "vhost-own": vhost(CLIENT, KEY, PASSWORD, in_location(*AUTH)),
+    # The request-time check (WOS00102) covers what merging decides per request.
+    "in-a-parent-location": '<Location "/">\n    ' + CLIENT + "    " + KEY + "    " + PASSWORD
+                            + "</Location>\n" + in_location(*AUTH),
+    "inactive-ifmodule": "<IfModule nosuch_module>\n" + in_location(*AUTH) + "</IfModule>\n",
+    "inactive-ifdefine": "<IfDefine WOS_NEVER_DEFINED>\n" + in_location(*AUTH)
+                         + "</IfDefine>\n",
+    "module-loaded-not-used": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLETE))
+def test_complete_configurations_pass_configtest(checker, name):
+    rc, out = checker.configtest(COMPLETE[name])
+    assert rc == 0, out
+    assert "WOS007" not in out
 
 
 @pytest.mark.expect_log(r"WorkOSCache|nosuchprovider|socache")

@@ -4,7 +4,9 @@ outages with keys cached keep sessions working, without keys give 503; key
 rotation; expired tokens and clock skew; WorkOSIssuer, WorkOSJWKSCacheTTL,
 WorkOSHTTPTimeout, WorkOSCache. Each test that depends on what httpd has
 cached gets its own freshly started httpd."""
+import os
 import re
+import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -295,3 +297,35 @@ def test_without_issuer_directive_any_issuer_is_accepted(shared, make_session, s
     assert r.status_code == 200
     r = api(shared, "/iss-ok/env.cgi", cookie=f"wos-session={cookie}")
     assert r.status_code == 401
+
+
+def graceful(h):
+    """apache2 -k graceful by signal; returns once the new generation answers."""
+    pid = int((h.dir / "run" / "httpd.pid").read_text())
+    before = h.log_size()
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.time() + 60
+    # "configured -- resuming normal operations": AH00489 (event), AH00163 (prefork)
+    while not re.search(r"AH00489|AH00163", h.log_since(before)):
+        assert time.time() < deadline, "httpd did not resume after the graceful restart"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+@pytest.mark.expect_log(r"AH00493|AH00489|AH00094|AH00171|AH00163")
+def test_keys_survive_a_graceful_restart_while_workos_is_down(fresh, emulator, make_session,
+                                                              mpm):
+    """New children after a restart verify with the keys fetched before it."""
+    h = fresh(mpm=mpm)
+    s = make_session("ada@example.com")
+    assert api(h, "/c/env.cgi", session=s).status_code == 200
+    assert emulator.counters()["jwks"] == 1
+    emulator.fault(endpoint="jwks", count=-1, status=503)
+    for _ in range(2):
+        graceful(h)
+        other = make_session("grace@example.com")     # never seen: no cached verification
+        for sess, email in ((s, "ada@example.com"), (other, "grace@example.com")):
+            r = api(h, "/c/env.cgi", session=sess)
+            assert r.status_code == 200, r.text[:200]
+            assert cgi_env(r)["REMOTE_USER"] == email
+    assert emulator.counters()["jwks"] == 1

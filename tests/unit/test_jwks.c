@@ -369,6 +369,9 @@ START_TEST(duplicate_kid_keeps_neither)
     ck_assert_int_eq(set->skipped->nelts, 1);
     line = APR_ARRAY_IDX(set->skipped, 0, const char *);
     ck_assert_msg(strncmp(line, "dup: ", 5) == 0, "skipped line '%s'", line);
+    ck_assert(wos_jwks_ambiguous(set, "dup"));
+    ck_assert(!wos_jwks_ambiguous(set, "other"));
+    ck_assert(!wos_jwks_ambiguous(set, "never-listed"));
 }
 END_TEST
 
@@ -382,6 +385,7 @@ START_TEST(duplicate_kid_with_bad_copy_keeps_neither)
 
     ck_assert_int_eq(set->keys->nelts, 0);
     ck_assert_int_eq(set->skipped->nelts, 2);
+    ck_assert(wos_jwks_ambiguous(set, "dup"));
 }
 END_TEST
 

@@ -321,6 +321,45 @@ START_TEST(fetch_failure_with_nothing_cached)
 }
 END_TEST
 
+/* Every fetch is reported with its result: fetched and usable, unreachable, unusable. */
+static void count_fetch(void *baton, wos_rv rv)
+{
+    int *n = baton;
+    n[rv == WOS_OK ? 0 : 1]++;
+}
+
+START_TEST(fetches_are_reported)
+{
+    fixture *f = fixture_new();
+    int n[2] = {0, 0};
+    got g;
+
+    f->ctx.fetched = count_fetch;
+    f->ctx.fetched_baton = n;
+    g = get(ks_new(), tp, f, "k1");
+    ck_assert_int_eq(g.rv, WOS_OK);
+    ck_assert_int_eq(n[0], 1);
+    ck_assert_int_eq(n[1], 0);
+    get(ks_new(), tp, f, "k1");                  /* from the shared document: no fetch */
+    ck_assert_int_eq(n[0] + n[1], 1);
+
+    f = fixture_new();
+    f->ctx.fetched = count_fetch;
+    f->ctx.fetched_baton = n;
+    f->src.fail = 1;
+    ck_assert_int_eq(get(ks_new(), tp, f, "k1").rv, WOS_EUNAVAIL);
+    ck_assert_int_eq(n[1], 1);
+
+    f = fixture_new();
+    f->ctx.fetched = count_fetch;
+    f->ctx.fetched_baton = n;
+    f->src.doc = "{\"keys\":[]}";
+    ck_assert_int_eq(get(ks_new(), tp, f, "k1").rv, WOS_EUNAVAIL);
+    ck_assert_int_eq(n[0], 1);
+    ck_assert_int_eq(n[1], 2);
+}
+END_TEST
+
 START_TEST(fetch_failure_keeps_fresh_keys)
 {
     fixture *f = fixture_new();
@@ -623,6 +662,7 @@ static Suite *keys_suite(void)
     tcase_add_test(kid, unknown_kid_refetch_finds_rotated_key);
     tcase_add_test(kid, newer_generation_adopted_without_fetch);
     tcase_add_test(fail, fetch_failure_with_nothing_cached);
+    tcase_add_test(fail, fetches_are_reported);
     tcase_add_test(fail, fetch_failure_keeps_fresh_keys);
     tcase_add_test(fail, unusable_doc_never_replaces_working_keys);
     tcase_add_test(fail, unusable_doc_with_nothing_cached);

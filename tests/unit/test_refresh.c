@@ -3,14 +3,20 @@
  * replaced by a counting call function (wos_refresh_ctx.call), the shared
  * cache by memcache, and worker processes by threads that share both.
  * The first cases check memcache itself, since every other case trusts it.
+ * A "racy" wrapper gives memcache the add of redis and memcache behind
+ * mod_socache (a check, then a store), and the fake WorkOS can spend refresh
+ * tokens once, as WorkOS does: the cases at the end are servers that both
+ * took the lock, and the one refused as spent taking the other's result.
  */
 #include <apr_atomic.h>
+#include <apr_hash.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
 #include "testutil.h"
 #include "memcache.h"
 #include "wos_refresh.h"
+#include "wos_seal.h"
 
 #define OLD_RT "rt_old_0123456789abcdefghijklmnopqrstuv"
 
@@ -26,6 +32,9 @@ typedef struct upstream {
     int sleep_ms;
     int block;
     wos_rv answer;                   /* WOS_OK, WOS_EUPSTREAM or WOS_EUNAVAIL */
+    const char *error;               /* WOS_EUPSTREAM's error; NULL: invalid_grant */
+    int single_use;                  /* a token's second call gets invalid_grant */
+    apr_hash_t *spent;               /* tokens used, when single_use (under mu) */
     char seen_token[128], seen_org[64], seen_ip[64], seen_ua[64];
     char issued_rt[64], issued_at[64];  /* the tokens of the last success */
 } upstream;
@@ -71,13 +80,27 @@ static wos_rv fake_call(apr_pool_t *p, const wos_api_cfg *c, const char *refresh
     upstream *u = (upstream *)c;
     wos_auth_result *r = apr_pcalloc(p, sizeof(*r));
     unsigned n = apr_atomic_inc32(&u->calls) + 1;
+    int reused = 0;
 
     apr_thread_mutex_lock(u->mu);
     copy(u->seen_token, sizeof(u->seen_token), refresh_token);
     copy(u->seen_org, sizeof(u->seen_org), organization_id);
     copy(u->seen_ip, sizeof(u->seen_ip), ip_address);
     copy(u->seen_ua, sizeof(u->seen_ua), user_agent);
+    if (u->single_use) {     /* spent on arrival, as WorkOS does before answering */
+        reused = apr_hash_get(u->spent, refresh_token, APR_HASH_KEY_STRING) != NULL;
+        apr_hash_set(u->spent, apr_pstrdup(tp, refresh_token), APR_HASH_KEY_STRING, "");
+    }
     apr_thread_mutex_unlock(u->mu);
+    *out = r;
+    r->retry_after_sec = -1;
+    if (reused) {
+        r->http_status = 400;
+        r->error = "invalid_grant";
+        r->error_description = "Refresh token already exchanged.";
+        *err = "WorkOS refused the request (HTTP 400, invalid_grant)";
+        return WOS_EUPSTREAM;
+    }
     if (u->sleep_ms)
         apr_sleep(apr_time_from_msec(u->sleep_ms));
     while (u->block && !apr_atomic_read32(&u->release))
@@ -90,7 +113,7 @@ static wos_rv fake_call(apr_pool_t *p, const wos_api_cfg *c, const char *refresh
     }
     if (u->answer == WOS_EUPSTREAM) {
         r->http_status = 400;
-        r->error = "invalid_grant";
+        r->error = u->error ? u->error : "invalid_grant";
         r->error_description = "Invalid refresh token.";
         *err = "WorkOS refused the request (HTTP 400, invalid_grant)";
         return WOS_EUPSTREAM;
@@ -102,11 +125,111 @@ static wos_rv fake_call(apr_pool_t *p, const wos_api_cfg *c, const char *refresh
     return WOS_EUNAVAIL;
 }
 
+/*
+ * The add of a store shared across servers: a check, then a store. force
+ * makes the next adds succeed over a present entry (their check came before
+ * the other's store: the window); clobber makes a competitor's value land
+ * right after the next adds (during their confirmation).
+ */
+typedef struct racy {
+    wos_cache cache;                 /* flags WOS_CACHE_RACY_ADD; baton = this */
+    const wos_cache *inner;
+    apr_thread_mutex_t *mu;
+    int pause_ms;                    /* between the check and the store */
+    int force, clobber;              /* adds still to treat so (under mu) */
+    void (*before_add)(void *arg);   /* run once, at the start of the next add */
+    void *before_add_arg;
+} racy;
+
+static int take_count(racy *rc, int *count)
+{
+    int yes;
+
+    apr_thread_mutex_lock(rc->mu);
+    yes = *count > 0;
+    if (yes)
+        (*count)--;
+    apr_thread_mutex_unlock(rc->mu);
+    return yes;
+}
+
+static wos_rv racy_get(const wos_cache *c, apr_pool_t *p, const char *key,
+                       apr_size_t max_len, char **val, apr_size_t *len)
+{
+    const wos_cache *in = ((racy *)c->baton)->inner;
+    return in->get(in, p, key, max_len, val, len);
+}
+
+static wos_rv racy_set(const wos_cache *c, apr_pool_t *p, const char *key,
+                       const char *val, apr_size_t len, apr_time_t expiry)
+{
+    const wos_cache *in = ((racy *)c->baton)->inner;
+    return in->set(in, p, key, val, len, expiry);
+}
+
+static wos_rv racy_remove(const wos_cache *c, apr_pool_t *p, const char *key)
+{
+    const wos_cache *in = ((racy *)c->baton)->inner;
+    return in->remove(in, p, key);
+}
+
+static wos_rv racy_add(const wos_cache *c, apr_pool_t *p, const char *key,
+                       const char *val, apr_size_t len, apr_time_t expiry)
+{
+    racy *rc = c->baton;
+    const wos_cache *in = rc->inner;
+    char *v;
+    apr_size_t l;
+    wos_rv rv;
+    void (*hook)(void *) = rc->before_add;
+
+    rc->before_add = NULL;
+    if (hook)
+        hook(rc->before_add_arg);
+    if (!take_count(rc, &rc->force) && in->get(in, p, key, 1 << 20, &v, &l) != WOS_ENOKEY)
+        return WOS_EBUSY;
+    if (rc->pause_ms)
+        apr_sleep(apr_time_from_msec(rc->pause_ms));
+    rv = in->set(in, p, key, val, len, expiry);
+    if (take_count(rc, &rc->clobber))
+        in->set(in, p, key, "competitor-value", 16, expiry);
+    return rv;
+}
+
+static racy *racy_wrap(const wos_cache *inner)
+{
+    racy *rc = apr_pcalloc(tp, sizeof(*rc));
+
+    ck_assert_int_eq(apr_thread_mutex_create(&rc->mu, APR_THREAD_MUTEX_DEFAULT, tp),
+                     APR_SUCCESS);
+    rc->inner = inner;
+    rc->cache.baton = rc;
+    rc->cache.flags = WOS_CACHE_RACY_ADD;
+    rc->cache.get = racy_get;
+    rc->cache.set = racy_set;
+    rc->cache.add = racy_add;
+    rc->cache.remove = racy_remove;
+    return rc;
+}
+
 typedef struct fixture {
     upstream up;
     wos_memcache *mc;
+    racy *rc;                        /* NULL: memcache's atomic add */
     wos_refresh_ctx ctx;
+    volatile apr_uint32_t notes[3];  /* by wos_refresh_note */
+    volatile apr_uint32_t secret_in_note;
 } fixture;
+
+static void record_note(void *baton, wos_refresh_note what, const char *msg)
+{
+    fixture *f = baton;
+
+    if ((unsigned)what < 3)
+        apr_atomic_inc32(&f->notes[what]);
+    if (strstr(msg, OLD_RT) || strstr(msg, "rt_new_") || strstr(msg, "at_new_"))
+        apr_atomic_set32(&f->secret_in_note, 1);
+}
 
 static fixture *fixture_new(wos_rv answer)
 {
@@ -126,7 +249,26 @@ static fixture *fixture_new(wos_rv answer)
     f->ctx.ip_address = "192.0.2.7";
     f->ctx.user_agent = "test-agent/1";
     f->ctx.call = fake_call;
+    f->ctx.note = record_note;
+    f->ctx.note_baton = f;
+    f->up.spent = apr_hash_make(tp);
     return f;
+}
+
+/* A fixture whose cache has the racy add, and whose WorkOS spends tokens once. */
+static fixture *fixture_racy(wos_rv answer)
+{
+    fixture *f = fixture_new(answer);
+
+    f->rc = racy_wrap(f->ctx.cache);
+    f->ctx.cache = &f->rc->cache;
+    f->up.single_use = 1;
+    return f;
+}
+
+static unsigned noted(fixture *f, wos_refresh_note what)
+{
+    return apr_atomic_read32(&f->notes[what]);
 }
 
 typedef struct call_result {
@@ -446,9 +588,11 @@ typedef struct worker {
     fixture *f;
     apr_pool_t *pool;
     const char *token;
+    const char *org;
     volatile apr_uint32_t *gate;
     call_result out;
     const char *new_rt;
+    volatile apr_uint32_t done;
 } worker;
 
 static void *APR_THREAD_FUNC refresh_thread(apr_thread_t *t, void *data)
@@ -457,10 +601,11 @@ static void *APR_THREAD_FUNC refresh_thread(apr_thread_t *t, void *data)
 
     while (!apr_atomic_read32(w->gate))
         apr_sleep(1000);
-    w->out.rv = wos_refresh(w->pool, &w->f->ctx, w->token, NULL, &w->out.res,
+    w->out.rv = wos_refresh(w->pool, &w->f->ctx, w->token, w->org, &w->out.res,
                             &w->out.called, &w->out.err);
     if (w->out.rv == WOS_OK && w->out.res && w->out.res->session)
         w->new_rt = w->out.res->session->refresh_token;
+    apr_atomic_set32(&w->done, 1);
     (void)t;    /* return, not apr_thread_exit: ASan misreads pthread_exit's unwinding */
     return NULL;
 }
@@ -563,6 +708,346 @@ START_TEST(waiter_times_out_without_result)
 }
 END_TEST
 
+/* ---- several servers: the racy add, and recovery from a lost race ----------- */
+
+/* The wrapper must really let two adds through (else the cases below prove nothing). */
+START_TEST(racy_add_lets_two_through)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    const wos_cache *c = f->ctx.cache;
+    apr_time_t later = apr_time_now() + apr_time_from_sec(30);
+    char *val;
+    apr_size_t len;
+
+    ck_assert_int_eq(c->add(c, tp, "k", "v1", 2, later), WOS_OK);
+    ck_assert_int_eq(c->add(c, tp, "k", "v2", 2, later), WOS_EBUSY);
+    f->rc->force = 1;
+    ck_assert_int_eq(c->add(c, tp, "k", "v3", 2, later), WOS_OK);
+    ck_assert_int_eq(c->get(c, tp, "k", 100, &val, &len), WOS_OK);
+    ck_assert_str_eq(val, "v3");
+    f->rc->clobber = 1;
+    ck_assert_int_eq(c->add(c, tp, "k2", "v4", 2, later), WOS_OK);
+    ck_assert_int_eq(c->get(c, tp, "k2", 100, &val, &len), WOS_OK);
+    ck_assert_str_eq(val, "competitor-value");
+}
+END_TEST
+
+/* So must the single-use WorkOS: a token's second use is refused. */
+START_TEST(fake_workos_spends_tokens_once)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    wos_auth_result *r = NULL;
+    const char *err = NULL;
+
+    ck_assert_int_eq(fake_call(tp, &f->up.api, OLD_RT, NULL, NULL, NULL, &r, &err), WOS_OK);
+    ck_assert_int_eq(fake_call(tp, &f->up.api, OLD_RT, NULL, NULL, NULL, &r, &err),
+                     WOS_EUPSTREAM);
+    ck_assert_str_eq(r->error, "invalid_grant");
+    ck_assert_int_eq(fake_call(tp, &f->up.api, "rt_other_abcdefghijklmnopqrstuvwxyz", NULL,
+                               NULL, NULL, &r, &err), WOS_OK);
+}
+END_TEST
+
+START_TEST(racy_single_caller_works_and_leaves_no_lock)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    call_result c = do_refresh(tp, f, OLD_RT, NULL);
+
+    ck_assert_msg(c.rv == WOS_OK, "rv %s (%s)", wos_strerror(c.rv), c.err ? c.err : "-");
+    ck_assert_int_eq(c.called, 1);
+    ck_assert_uint_eq(calls(f), 1);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":err"), 0);
+    ck_assert_int_eq(wos_memcache_size(f->mc), 1);      /* the result only */
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_LOST_LOCK), 0);
+}
+END_TEST
+
+/* Another request's whole refresh, run inside our add (between our look and our lock). */
+static void refresh_elsewhere(void *arg)
+{
+    fixture *other = arg;
+    call_result c = do_refresh(tp, other, OLD_RT, NULL);
+
+    ck_assert_int_eq(c.rv, WOS_OK);
+    ck_assert_int_eq(c.called, 1);
+}
+
+START_TEST(result_stored_before_our_lock_is_used)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    fixture *other = apr_pmemdup(tp, f, sizeof(*f));
+    call_result c;
+
+    other->ctx.cache = wos_memcache_cache(f->mc);   /* same store, same WorkOS */
+    f->rc->before_add = refresh_elsewhere;
+    f->rc->before_add_arg = other;
+    c = do_refresh(tp, f, OLD_RT, NULL);
+    ck_assert_msg(c.rv == WOS_OK, "%s (%s)", wos_strerror(c.rv), c.err ? c.err : "-");
+    ck_assert_int_eq(c.called, 0);                  /* looked again once it had the lock */
+    ck_assert_uint_eq(calls(f), 1);
+    ck_assert_str_eq(c.res->session->refresh_token, f->up.issued_rt);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+}
+END_TEST
+
+/* Checks that raced each other store within the confirmation time: one caller. */
+START_TEST(racy_burst_is_confirmed_to_one_caller)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    worker *w;
+    int i, callers = 0;
+
+    f->rc->pause_ms = 5;           /* checks made together all come before the stores */
+    f->up.sleep_ms = 200;
+    w = run_workers(f, 16);
+    for (i = 0; i < 16; i++) {
+        ck_assert_msg(w[i].out.rv == WOS_OK, "thread %d: %s (%s)", i,
+                      wos_strerror(w[i].out.rv), w[i].out.err ? w[i].out.err : "-");
+        ck_assert_str_eq(w[i].new_rt, f->up.issued_rt);
+        callers += w[i].out.called;
+    }
+    /* Without the confirmation each of the 16 would have called; a second
+     * caller remains possible only if a thread stalls longer than
+     * WOS_REFRESH_CONFIRM_MS between its check and its store. */
+    ck_assert_uint_le(calls(f), 2);
+    ck_assert_int_eq(callers, (int)calls(f));
+    ck_assert_uint_ge(noted(f, WOS_REFRESH_NOTE_LOST_LOCK), 1);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+}
+END_TEST
+
+/* A competitor's store lands during our confirmation: we wait for its result. */
+START_TEST(overwritten_lock_makes_us_wait)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    volatile apr_uint32_t gate = 1;
+    worker a = {0};
+    apr_thread_t *th;
+    apr_status_t st;
+    call_result b;
+
+    f->rc->clobber = 1;
+    a.f = f;
+    a.token = OLD_RT;
+    a.gate = &gate;
+    ck_assert_int_eq(apr_pool_create(&a.pool, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_thread_create(&th, NULL, refresh_thread, &a, tp), APR_SUCCESS);
+    while (noted(f, WOS_REFRESH_NOTE_LOST_LOCK) == 0)
+        apr_sleep(apr_time_from_msec(5));
+    ck_assert_uint_eq(calls(f), 0);
+    ck_assert_uint_eq(apr_atomic_read32(&a.done), 0);
+    /* The competitor, whose check came before the placeholder's store. */
+    f->rc->force = 1;
+    b = do_refresh(tp, f, OLD_RT, NULL);
+    apr_thread_join(&st, th);
+
+    ck_assert_int_eq(b.rv, WOS_OK);
+    ck_assert_int_eq(b.called, 1);
+    ck_assert_msg(a.out.rv == WOS_OK, "%s (%s)", wos_strerror(a.out.rv),
+                  a.out.err ? a.out.err : "-");
+    ck_assert_int_eq(a.out.called, 0);
+    ck_assert_str_eq(a.new_rt, b.res->session->refresh_token);
+    ck_assert_uint_eq(calls(f), 1);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+}
+END_TEST
+
+/*
+ * Two servers both took the lock (the window). The first to reach WorkOS
+ * spends the token and is slow to answer; the second is refused as spent,
+ * waits, and takes the first one's sealed result.
+ */
+START_TEST(lost_race_takes_the_winners_result)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    volatile apr_uint32_t gate = 1;
+    worker a = {0}, b = {0};
+    apr_thread_t *ta, *tb;
+    apr_status_t st;
+
+    f->up.block = 1;
+    a.f = b.f = f;
+    a.token = b.token = OLD_RT;
+    a.gate = b.gate = &gate;
+    ck_assert_int_eq(apr_pool_create(&a.pool, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_pool_create(&b.pool, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_thread_create(&ta, NULL, refresh_thread, &a, tp), APR_SUCCESS);
+    while (calls(f) < 1)                 /* a holds the lock and spent the token */
+        apr_sleep(apr_time_from_msec(5));
+    f->rc->force = 1;                    /* b's check came before a's store */
+    ck_assert_int_eq(apr_thread_create(&tb, NULL, refresh_thread, &b, tp), APR_SUCCESS);
+    while (calls(f) < 2)                 /* b called and was refused */
+        apr_sleep(apr_time_from_msec(5));
+    apr_sleep(apr_time_from_msec(200)); /* b is waiting for a result */
+    ck_assert_uint_eq(apr_atomic_read32(&b.done), 0);
+    apr_atomic_set32(&f->up.release, 1);
+    apr_thread_join(&st, ta);
+    apr_thread_join(&st, tb);
+
+    ck_assert_int_eq(a.out.rv, WOS_OK);
+    ck_assert_int_eq(a.out.called, 1);
+    ck_assert_msg(b.out.rv == WOS_OK, "%s (%s)", wos_strerror(b.out.rv),
+                  b.out.err ? b.out.err : "-");
+    ck_assert_int_eq(b.out.called, 1);
+    ck_assert_uint_eq(calls(f), 2);
+    ck_assert_str_eq(a.new_rt, f->up.issued_rt);
+    ck_assert_str_eq(b.new_rt, f->up.issued_rt);
+    ck_assert_str_eq(b.out.res->session->access_token, f->up.issued_at);
+    ck_assert_str_eq(b.out.res->session->user_id, "user_01");
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_RECOVERED), 1);
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_UNRECOVERED), 0);
+    ck_assert_uint_eq(apr_atomic_read32(&f->secret_in_note), 0);
+    /* Nothing refused was shared, and no lock is left behind. */
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":err"), 0);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+    ck_assert_int_eq(do_refresh(tp, f, OLD_RT, NULL).called, 0);
+}
+END_TEST
+
+/* The token was spent and no result comes: fail closed, after a bounded wait. */
+START_TEST(spent_without_a_winner_fails_after_the_wait)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    apr_time_t start, took;
+    call_result c, again;
+
+    apr_hash_set(f->up.spent, OLD_RT, APR_HASH_KEY_STRING, "");   /* spent elsewhere */
+    start = apr_time_now();
+    c = do_refresh(tp, f, OLD_RT, NULL);
+    took = apr_time_now() - start;
+    ck_assert_int_eq(c.rv, WOS_EUPSTREAM);
+    ck_assert_int_eq(c.called, 1);
+    ck_assert_ptr_null(c.res->session);
+    ck_assert_str_eq(c.res->error, "invalid_grant");
+    ck_assert_int_ge(took, apr_time_from_msec(WOS_REFRESH_RECOVER_MS));
+    ck_assert_int_lt(took, apr_time_from_msec(WOS_REFRESH_RECOVER_MS + 3000));
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_UNRECOVERED), 1);
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_RECOVERED), 0);
+    /* The refusal is shared now: the next request does not call. */
+    again = do_refresh(tp, f, OLD_RT, NULL);
+    ck_assert_int_eq(again.rv, WOS_EUPSTREAM);
+    ck_assert_int_eq(again.called, 0);
+    ck_assert_uint_eq(calls(f), 1);
+}
+END_TEST
+
+/* With an atomic add nobody else can have called: no wait. */
+START_TEST(atomic_cache_spent_fails_at_once)
+{
+    fixture *f = fixture_new(WOS_OK);
+    apr_time_t start, took;
+    call_result c;
+
+    f->up.single_use = 1;
+    apr_hash_set(f->up.spent, OLD_RT, APR_HASH_KEY_STRING, "");
+    start = apr_time_now();
+    c = do_refresh(tp, f, OLD_RT, NULL);
+    took = apr_time_now() - start;
+    ck_assert_int_eq(c.rv, WOS_EUPSTREAM);
+    ck_assert_int_eq(c.called, 1);
+    ck_assert_int_lt(took, apr_time_from_msec(WOS_REFRESH_RECOVER_MS / 2));
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_UNRECOVERED), 0);
+}
+END_TEST
+
+/* Only a spent token is worth waiting for: other refusals end at once. */
+START_TEST(other_refusals_do_not_wait)
+{
+    fixture *f = fixture_racy(WOS_EUPSTREAM);
+    apr_time_t start, took;
+    call_result c;
+
+    f->up.error = "mfa_enrollment";
+    start = apr_time_now();
+    c = do_refresh(tp, f, OLD_RT, NULL);
+    took = apr_time_now() - start;
+    ck_assert_int_eq(c.rv, WOS_EUPSTREAM);
+    ck_assert_str_eq(c.res->error, "mfa_enrollment");
+    ck_assert_int_lt(took, apr_time_from_msec(WOS_REFRESH_RECOVER_MS / 2));
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_UNRECOVERED), 0);
+}
+END_TEST
+
+/* A result for another organization is another flight: never taken. */
+START_TEST(recovery_needs_the_same_flight)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    volatile apr_uint32_t gate = 1;
+    worker a = {0};
+    apr_thread_t *ta;
+    apr_status_t st;
+    call_result b;
+
+    f->up.block = 1;
+    a.f = f;
+    a.token = OLD_RT;
+    a.gate = &gate;
+    ck_assert_int_eq(apr_pool_create(&a.pool, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_thread_create(&ta, NULL, refresh_thread, &a, tp), APR_SUCCESS);
+    while (calls(f) < 1)
+        apr_sleep(apr_time_from_msec(5));
+    apr_atomic_set32(&f->up.release, 1);
+    apr_thread_join(&st, ta);
+    ck_assert_int_eq(a.out.rv, WOS_OK);          /* a stored its result (no org) */
+    b = do_refresh(tp, f, OLD_RT, "org_B");      /* the same token, into org_B */
+    ck_assert_int_eq(b.rv, WOS_EUPSTREAM);
+    ck_assert_int_eq(b.called, 1);
+    ck_assert_ptr_null(b.res->session);
+    ck_assert_uint_eq(noted(f, WOS_REFRESH_NOTE_RECOVERED), 0);
+}
+END_TEST
+
+/* A result that does not open with this token (planted, or corrupt) is no rescue. */
+START_TEST(recovery_ignores_a_result_it_cannot_open)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    const char *id = apr_pstrcat(tp, OLD_RT, "|", NULL);
+    const char *key = apr_pstrcat(tp, "wos:rf:", wos_sha256_hex(tp, id, strlen(id)), ":res",
+                                  NULL);
+    const char *json = answer_json(tp, "at_planted_0123456789", "rt_planted_0123456789");
+    const char *sealed, *val;
+    call_result c;
+
+    /* Sealed under a password that is not derived from OLD_RT. */
+    ck_assert_int_eq(wos_seal(tp, "0123456789abcdef0123456789abcdef0123456789abcdef", json,
+                              strlen(json), 60, apr_time_as_msec(apr_time_now()), &sealed),
+                     WOS_OK);
+    val = apr_pstrcat(tp, "ok\n", sealed, NULL);
+    f->ctx.cache->set(f->ctx.cache, tp, key, val, strlen(val),
+                      apr_time_now() + apr_time_from_sec(60));
+    apr_hash_set(f->up.spent, OLD_RT, APR_HASH_KEY_STRING, "");
+    c = do_refresh(tp, f, OLD_RT, NULL);
+    ck_assert_int_eq(c.rv, WOS_EUPSTREAM);
+    ck_assert_int_eq(c.called, 1);
+    ck_assert_ptr_null(c.res->session);
+}
+END_TEST
+
+/* A refusal stored after a success (a slow loser) never hides the success. */
+START_TEST(late_refusal_never_hides_success)
+{
+    fixture *f = fixture_racy(WOS_OK);
+    keylist kl = {tp, apr_array_make(tp, 4, sizeof(const char *))};
+    const char *res, *errkey, *val = "err\ninvalid_grant\nlate";
+    call_result a, b;
+
+    a = do_refresh(tp, f, OLD_RT, NULL);
+    ck_assert_int_eq(a.rv, WOS_OK);
+    wos_memcache_each(f->mc, collect_key, &kl);
+    ck_assert_int_eq(kl.keys->nelts, 1);
+    res = APR_ARRAY_IDX(kl.keys, 0, const char *);
+    ck_assert_str_eq(res + strlen(res) - 4, ":res");
+    errkey = apr_pstrcat(tp, apr_pstrndup(tp, res, strlen(res) - 4), ":err", NULL);
+    f->ctx.cache->set(f->ctx.cache, tp, errkey, val, strlen(val),
+                      apr_time_now() + apr_time_from_sec(60));
+    b = do_refresh(tp, f, OLD_RT, NULL);
+    ck_assert_int_eq(b.rv, WOS_OK);
+    ck_assert_int_eq(b.called, 0);
+    ck_assert_str_eq(b.res->session->refresh_token, a.res->session->refresh_token);
+}
+END_TEST
+
 static Suite *refresh_suite(void)
 {
     Suite *s = suite_create("refresh");
@@ -570,6 +1055,7 @@ static Suite *refresh_suite(void)
     TCase *one = wos_tcase("single");
     TCase *sec = wos_tcase("secrecy");
     TCase *conc = wos_tcase("concurrency");
+    TCase *multi = wos_tcase("several servers");
 
     tcase_add_test(mc, memcache_semantics);
     tcase_add_test(mc, memcache_expiry_fail_evict);
@@ -589,7 +1075,21 @@ static Suite *refresh_suite(void)
     suite_add_tcase(s, mc);
     suite_add_tcase(s, one);
     suite_add_tcase(s, sec);
+    tcase_add_test(multi, racy_add_lets_two_through);
+    tcase_add_test(multi, fake_workos_spends_tokens_once);
+    tcase_add_test(multi, racy_single_caller_works_and_leaves_no_lock);
+    tcase_add_test(multi, result_stored_before_our_lock_is_used);
+    tcase_add_test(multi, racy_burst_is_confirmed_to_one_caller);
+    tcase_add_test(multi, overwritten_lock_makes_us_wait);
+    tcase_add_test(multi, lost_race_takes_the_winners_result);
+    tcase_add_test(multi, spent_without_a_winner_fails_after_the_wait);
+    tcase_add_test(multi, atomic_cache_spent_fails_at_once);
+    tcase_add_test(multi, other_refusals_do_not_wait);
+    tcase_add_test(multi, recovery_needs_the_same_flight);
+    tcase_add_test(multi, recovery_ignores_a_result_it_cannot_open);
+    tcase_add_test(multi, late_refusal_never_hides_success);
     suite_add_tcase(s, conc);
+    suite_add_tcase(s, multi);
     return s;
 }
 
