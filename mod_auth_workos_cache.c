@@ -21,6 +21,7 @@
 #include <util_mutex.h>
 
 #include "mod_auth_workos.h"
+#include "wos_algs.h"
 
 /* How long a process leaves a failed shared store alone (apr's own retry is 5 s). */
 #define WOS_CACHE_RETRY_SEC 5
@@ -593,6 +594,13 @@ static void reopen_mutex(apr_global_mutex_t **m, apr_pool_t *pchild, server_rec 
                      "WOS00406: cannot reopen the shared cache mutex in this child");
 }
 
+static apr_status_t algs_release(void *unused)
+{
+    (void)unused;
+    wos_algs_release();
+    return APR_SUCCESS;
+}
+
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
@@ -613,6 +621,8 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
     int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
                                                    : sc->session_cache_size;
 
+    /* Registered first, so it runs last: after the stores and caches that use them. */
+    apr_pool_cleanup_register(pchild, NULL, algs_release, apr_pool_cleanup_null);
     if (wos_keystore_create(pchild, &ks) != WOS_OK)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS00407: cannot create the key store");
     if (size > 0 && wos_vcache_create(pchild, size, &sessions) != WOS_OK)

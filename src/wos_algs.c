@@ -5,25 +5,49 @@
 
 #include "wos_algs.h"
 
-/* Written once under pthread_once, then only read: no lock on the hot path. */
+/* Fetched on first use under the lock; read without it once set (a pointer
+ * store after the objects are complete). Released by wos_algs_release. */
 static wos_algs algs;
-static const wos_algs *algs_ok;
-static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static const wos_algs *volatile algs_ok;
+static pthread_mutex_t algs_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void algs_fetch(void)
+static void algs_free(void)
 {
-    algs.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    algs.aes_256_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-    if (algs.sha1 && algs.sha256 && algs.aes_256_cbc)
-        algs_ok = &algs;
+    EVP_MD_free(algs.sha1);
+    EVP_MD_free(algs.sha256);
+    EVP_CIPHER_free(algs.aes_256_cbc);
+    memset(&algs, 0, sizeof(algs));
 }
 
 const wos_algs *wos_algs_get(void)
 {
-    if (pthread_once(&algs_once, algs_fetch) != 0)
-        return NULL;
-    return algs_ok;
+    const wos_algs *a = __atomic_load_n(&algs_ok, __ATOMIC_ACQUIRE);
+
+    if (a)
+        return a;
+    pthread_mutex_lock(&algs_mu);
+    if (!algs_ok) {
+        algs.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+        algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        algs.aes_256_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+        if (algs.sha1 && algs.sha256 && algs.aes_256_cbc)
+            __atomic_store_n(&algs_ok, &algs, __ATOMIC_RELEASE);
+        else
+            algs_free();
+    }
+    a = algs_ok;
+    pthread_mutex_unlock(&algs_mu);
+    return a;
+}
+
+void wos_algs_release(void)
+{
+    pthread_mutex_lock(&algs_mu);
+    if (algs_ok) {
+        __atomic_store_n(&algs_ok, NULL, __ATOMIC_RELEASE);
+        algs_free();
+    }
+    pthread_mutex_unlock(&algs_mu);
 }
 
 #define HMAC_MAX_BLOCK 128      /* SHA-512's block; SHA-1 and SHA-256 use 64 */

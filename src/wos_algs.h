@@ -6,7 +6,7 @@
  * names a legacy EVP_sha256()-style object, and PKCS5_PBKDF2_HMAC/HMAC() set
  * up a KDF and a MAC context each time: together most of the cost of
  * unsealing a cookie. The fetched objects are immutable and shared by all
- * threads; they are fetched on first use and live as long as the process.
+ * threads; they are fetched on first use and released with the process's pool.
  */
 #ifndef WOS_ALGS_H
 #define WOS_ALGS_H
@@ -22,6 +22,12 @@ typedef struct {
 
 /** The fetched algorithms, or NULL if OpenSSL could not provide one. */
 const wos_algs *wos_algs_get(void);
+
+/**
+ * Free them, when no thread uses them any more (a process's pool cleanup):
+ * the module is unloaded before the process exits, and nothing would.
+ */
+void wos_algs_release(void);
 
 /**
  * HMAC (RFC 2104) of @p data under @p key with @p md, into @p out (the
