@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <apr_strings.h>
 
+#include "wos_algs.h"
 #include "wos_common.h"
 
 const char *wos_strerror(wos_rv rv)
@@ -57,8 +58,9 @@ char *wos_sha256_hex(apr_pool_t *p, const void *data, apr_size_t len)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    const wos_algs *algs = wos_algs_get();
 
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+    if (!algs || EVP_Digest(data, len, md, &mdlen, algs->sha256, NULL) != 1)
         return NULL;
     return wos_hex(p, md, mdlen);
 }

@@ -9,6 +9,7 @@
 #include <apr_thread_mutex.h>
 #include <openssl/evp.h>
 
+#include "wos_algs.h"
 #include "wos_vcache.h"
 
 typedef struct vc_entry vc_entry;
@@ -22,7 +23,6 @@ struct vc_entry {
 };
 
 struct wos_vcache {
-    EVP_MD *sha256;                 /* fetched once: an implicit fetch per request is costly */
     apr_thread_mutex_t *mu;
     apr_hash_t *index;
     vc_entry *head, *tail;
@@ -39,8 +39,6 @@ static apr_status_t vcache_cleanup(void *data)
         apr_pool_destroy(e->pool);
     }
     vc->head = vc->tail = NULL;
-    EVP_MD_free(vc->sha256);
-    vc->sha256 = NULL;
     return APR_SUCCESS;
 }
 
@@ -50,8 +48,6 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
 
     if (apr_thread_mutex_create(&vc->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return WOS_ECRYPTO;
-    if (!(vc->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
-        return WOS_ECRYPTO;
     vc->index = apr_hash_make(p);
     vc->capacity = capacity > 0 ? capacity : 1;
     apr_pool_cleanup_register(p, vc, vcache_cleanup, apr_pool_cleanup_null);
@@ -59,20 +55,21 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
     return WOS_OK;
 }
 
-void wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
-                    unsigned char key[WOS_VCACHE_KEY_LEN])
+wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
+                      unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    const wos_algs *algs = wos_algs_get();
+    EVP_MD_CTX *md = algs ? EVP_MD_CTX_new() : NULL;
     unsigned int n = 0;
+    int ok;
 
-    memset(key, 0, WOS_VCACHE_KEY_LEN);
-    if (!md)
-        return;
-    if (EVP_DigestInit_ex2(md, vc->sha256, NULL) == 1
-        && EVP_DigestUpdate(md, fingerprint, strlen(fingerprint) + 1) == 1
-        && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1)
-        EVP_DigestFinal_ex(md, key, &n);
+    (void)vc;
+    ok = md && EVP_DigestInit_ex2(md, algs->sha256, NULL) == 1
+         && EVP_DigestUpdate(md, fingerprint, strlen(fingerprint) + 1) == 1
+         && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1
+         && EVP_DigestFinal_ex(md, key, &n) == 1 && n == WOS_VCACHE_KEY_LEN;
     EVP_MD_CTX_free(md);
+    return ok ? WOS_OK : WOS_ECRYPTO;
 }
 
 static const char *sdup(apr_pool_t *p, const char *s)

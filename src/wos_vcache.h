@@ -21,9 +21,13 @@ typedef struct wos_vcache wos_vcache;
 /** A cache of at most @p capacity sessions, living as long as @p p. */
 wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out);
 
-/** The key of @p cookie verified under settings @p fingerprint. */
-void wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
-                    unsigned char key[WOS_VCACHE_KEY_LEN]);
+/**
+ * The key of @p cookie verified under settings @p fingerprint. Anything but
+ * WOS_OK means there is no key: the caller must not use the cache (an unset
+ * key would make every cookie the same entry).
+ */
+wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
+                      unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**
  * Copies of the session and claims into @p rp when @p key is cached and

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import subprocess
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -397,3 +398,26 @@ def browser_target(base, location):
     if scheme in ("", "http", "https"):
         cleaned = cleaned.replace("\\", "/")
     return urllib.parse.urlsplit(urllib.parse.urljoin(base, cleaned))
+
+
+def burst(servers, session_cookie, n):
+    """n API requests with one session cookie, released together, each from its
+    own thread on a new connection, request i to servers[i % len(servers)].
+    Returns the responses (or the exception a request raised)."""
+    gate = threading.Barrier(n)
+    results = [None] * n
+
+    def one(i):
+        gate.wait()
+        try:
+            results[i] = client.request(servers[i % len(servers)], "GET", "/private/env.cgi",
+                                        headers=client.API, cookie=f"{SESSION}={session_cookie}")
+        except Exception as e:        # recorded, asserted by the caller
+            results[i] = e
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results

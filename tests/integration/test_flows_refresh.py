@@ -3,7 +3,6 @@ is traded for a new session on the same response; concurrent requests with
 the same cookie across several httpd children make one upstream call
 (single flight); terminal failures end the session, retryable ones answer
 503 and keep it."""
-import threading
 import time
 
 import pytest
@@ -114,26 +113,6 @@ def test_refresh_before_expiry(httpd_factory, emulator, make_session, creds, bef
 
 # ---- single flight -----------------------------------------------------------------
 
-def burst(h, cookie, n):
-    """n requests released together, each from its own thread on a new connection."""
-    gate = threading.Barrier(n)
-    results = [None] * n
-
-    def one(i):
-        gate.wait()
-        try:
-            results[i] = get(h, cookie, api=True)
-        except Exception as e:        # recorded, asserted below
-            results[i] = e
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 @pytest.mark.parametrize("upstream_delay_ms", [0, 400])
 def test_single_flight_across_children(site, emulator, make_session, creds, secrets,
                                        upstream_delay_ms, capsys):
@@ -143,7 +122,7 @@ def test_single_flight_across_children(site, emulator, make_session, creds, secr
     if upstream_delay_ms:
         emulator.fault(endpoint="refresh", delay_ms=upstream_delay_ms, count=1)
     before = emulator.counters()
-    results = burst(site, old.cookie, n)
+    results = fl.burst([site], old.cookie, n)
     after = emulator.counters()
 
     errors = [r for r in results if isinstance(r, Exception)]

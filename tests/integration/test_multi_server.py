@@ -214,26 +214,6 @@ def get(h, cookie, api=True, path="/private/env.cgi"):
                           cookie=f"{fl.SESSION}={cookie}")
 
 
-def burst(servers, cookie, n):
-    """n requests released together, request i to servers[i % len(servers)]."""
-    gate = threading.Barrier(n)
-    results = [None] * n
-
-    def one(i):
-        gate.wait()
-        try:
-            results[i] = get(servers[i % len(servers)], cookie)
-        except Exception as e:        # recorded, asserted by the caller
-            results[i] = e
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 def shared_refresh(results, old, creds, secrets, email="ada@example.com"):
     """Every answer is 200 with the identity and one and the same new session;
     returns the new refresh token."""
@@ -274,7 +254,7 @@ def test_refresh_burst_across_servers(pair, emulator, make_session, creds, secre
             emulator.fault(endpoint="refresh", delay_ms=delay, count=1)
         before = emulator.counters()
         t0 = time.monotonic()
-        results = burst(pair.servers, old.cookie, n)
+        results = fl.burst(pair.servers, old.cookie, n)
         took = time.monotonic() - t0
         after = emulator.counters()
         emulator.clear_fault()
@@ -451,7 +431,7 @@ def test_store_restart_in_the_middle_of_traffic(pair, emulator, make_session, cr
         # While it is down, each server keeps single flight among its processes.
         old = make_session("ada@example.com", expired=True)
         before = emulator.counters()["authenticate_refresh"]
-        shared_refresh(burst([a], old.cookie, 8), old, creds, secrets)
+        shared_refresh(fl.burst([a], old.cookie, 8), old, creds, secrets)
         per_server = emulator.counters()["authenticate_refresh"] - before
         assert per_server == 1
 
@@ -474,7 +454,7 @@ def test_store_restart_in_the_middle_of_traffic(pair, emulator, make_session, cr
         # Shared again: a split burst needs at most two refreshes upstream.
         old2 = make_session("grace@example.com", expired=True)
         before = emulator.counters()["authenticate_refresh"]
-        shared_refresh(burst(pair.servers, old2.cookie, 16), old2, creds, secrets,
+        shared_refresh(fl.burst(pair.servers, old2.cookie, 16), old2, creds, secrets,
                        "grace@example.com")
         after_restart = emulator.counters()["authenticate_refresh"] - before
         assert after_restart <= 2
