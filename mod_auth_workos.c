@@ -68,6 +68,50 @@ void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *
     wos_set_cookies(r, sc);
 }
 
+/*
+ * The connection's memo of its last cookie's cache key. Only on connections
+ * of their own (HTTP/1.x): their requests run one after another, which the
+ * unlocked memo needs.
+ */
+static wos_vcache_memo *conn_memo(conn_rec *c)
+{
+    wos_vcache_memo *m;
+
+    if (c->master)
+        return NULL;
+    m = ap_get_module_config(c->conn_config, &auth_workos_module);
+    if (!m) {
+        m = apr_pcalloc(c->pool, sizeof(*m));
+        ap_set_module_config(c->conn_config, &auth_workos_module, m);
+    }
+    return m;
+}
+
+/*
+ * "client|base URL|" and four fixed-width hex numbers: the settings a cached
+ * verification holds for. Built by hand: it is made on every request.
+ */
+static const char *fingerprint(apr_pool_t *p, const wos_api_cfg *api, int skew,
+                               int refresh_before, const void *passwords,
+                               const void *issuers)
+{
+    static const char hex[] = "0123456789abcdef";
+    apr_uint64_t v[4] = {(apr_uint32_t)skew, (apr_uint32_t)refresh_before,
+                         (apr_uint64_t)(apr_uintptr_t)passwords,
+                         (apr_uint64_t)(apr_uintptr_t)issuers};
+    char nums[4 * 17 + 1], *o = nums;
+    int i, d;
+
+    for (i = 0; i < 4; i++) {
+        for (d = 60; d >= 0; d -= 4)
+            *o++ = hex[(v[i] >> d) & 0xf];
+        *o++ = '|';
+    }
+    *o = '\0';
+    return apr_pstrcat(p, api->client_id ? api->client_id : "", "|",
+                       api->base_url ? api->base_url : "", "|", nums, NULL);
+}
+
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api)
 {
@@ -93,9 +137,10 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
-    in->fingerprint = apr_psprintf(r->pool, "%s|%s|%d|%d|%pp|%pp", api->client_id,
-                                   api->base_url, in->jwt.skew_sec, in->refresh_before,
-                                   (void *)c->passwords, (void *)c->issuers);
+    in->fingerprint = fingerprint(r->pool, api, in->jwt.skew_sec, in->refresh_before,
+                                  c->passwords, c->issuers);
+    in->memo = conn_memo(r->connection);
+    in->memo_pool = r->connection->pool;
 }
 
 /* Settings without which nothing can be decided: a 500 and a line that says which. */
@@ -239,6 +284,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     case WOS_AUTHN_OK:
         st->session = out.session;
         st->claims = out.claims;
+        st->identity = out.identity;
         establish(r, c, st);
         return OK;
     case WOS_AUTHN_RETRY:

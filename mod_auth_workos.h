@@ -105,6 +105,7 @@ typedef struct wos_req {
     int done;                           /* authentication attempted */
     wos_session *session;
     wos_claims *claims;
+    const apr_array_header_t *identity; /* from the session cache (with token), or NULL */
 } wos_req;
 
 /* mod_auth_workos_config.c */

@@ -3,6 +3,7 @@
  * CGI/PHP/SSI, headers for proxied backends) and removing forged copies of
  * it from what clients send.
  */
+#include <string.h>
 #include <apr_strings.h>
 
 #include "mod_auth_workos.h"
@@ -32,37 +33,75 @@ static int collect_reserved(void *baton, const char *key, const char *value)
     return 1;
 }
 
-int wos_scrub_headers(request_rec *r)
+/* Remove entries of @p t named like the identity; @p tag names the log line. */
+static int scrub(request_rec *r, apr_table_t *t, const char *tag, const char *what)
 {
     apr_array_header_t *names = apr_array_make(r->pool, 2, sizeof(const char *));
     int i;
 
-    apr_table_do(collect_reserved, names, r->headers_in, NULL);
+    apr_table_do(collect_reserved, names, t, NULL);
     for (i = 0; i < names->nelts; i++) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "WOS00201: removed client-supplied header %s",
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: removed %s %s", tag, what,
                       APR_ARRAY_IDX(names, i, const char *));
-        apr_table_unset(r->headers_in, APR_ARRAY_IDX(names, i, const char *));
+        apr_table_unset(t, APR_ARRAY_IDX(names, i, const char *));
     }
     return names->nelts;
+}
+
+int wos_scrub_headers(request_rec *r)
+{
+    return scrub(r, r->headers_in, "WOS00201", "client-supplied header");
+}
+
+/* 1 if something in @p t is named like the identity (rare: checked before scrubbing). */
+static int holds_reserved(const apr_table_t *t)
+{
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].key && wos_header_is_reserved(e[i].key))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The identity is the module's alone: entries named like it that another
+ * module set before authentication (SetEnvIf, a header added after the
+ * scrub) are removed first, so that the module's own can simply be appended.
+ */
+static void make_room(request_rec *r, int pass)
+{
+    if ((pass & WOS_PASS_ENV) && holds_reserved(r->subprocess_env))
+        scrub(r, r->subprocess_env, "WOS00202", "earlier variable");
+    if ((pass & WOS_PASS_HEADERS) && holds_reserved(r->headers_in))
+        scrub(r, r->headers_in, "WOS00203", "header added after the scrub:");
 }
 
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st)
 {
     int pass = wos_cfg_int(c->pass_claims, WOS_PASS_ENV);
     int token = wos_cfg_int(c->pass_token, 0);
-    apr_array_header_t *vars;
+    const apr_array_header_t *vars;
     int i;
 
     if (!pass)
         return;
-    vars = wos_identity_vars(r->pool, st->session, st->claims, token);
+    vars = st->identity ? st->identity
+                        : wos_identity_vars(r->pool, st->session, st->claims, token);
+    make_room(r, pass);
     for (i = 0; i < vars->nelts; i++) {
         const wos_identity_var *v = &APR_ARRAY_IDX(vars, i, wos_identity_var);
+        /* The cached list always ends with the token. */
+        if (!token && st->identity && i == vars->nelts - 1
+            && strcmp(v->env, "WORKOS_ACCESS_TOKEN") == 0)
+            break;
         if (pass & WOS_PASS_ENV)
-            apr_table_setn(r->subprocess_env, v->env, v->value);
+            apr_table_addn(r->subprocess_env, v->env, v->value);
         if (pass & WOS_PASS_HEADERS)
-            apr_table_setn(r->headers_in, v->header, v->value);
+            apr_table_addn(r->headers_in, v->header, v->value);
     }
     if (token && (pass & WOS_PASS_HEADERS))
         apr_table_setn(r->headers_in, "Authorization",

@@ -109,8 +109,8 @@ static void remember(const wos_authn_in *in, const char *cookie, const wos_authn
 
     if (!in->vcache || !cookie || out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
-    if (wos_vcache_key(in->vcache, cookie, in->fingerprint ? in->fingerprint : "", key)
-        != WOS_OK)
+    if (wos_vcache_key_memo(in->vcache, in->memo, in->memo_pool, cookie,
+                            in->fingerprint ? in->fingerprint : "", key) != WOS_OK)
         return;
     wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
                    out->session, out->claims);
@@ -122,11 +122,11 @@ static int recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 
     if (!in->vcache || in->switch_org)
         return 0;
-    if (wos_vcache_key(in->vcache, in->cookie, in->fingerprint ? in->fingerprint : "", key)
-        != WOS_OK)
+    if (wos_vcache_key_memo(in->vcache, in->memo, in->memo_pool, in->cookie,
+                            in->fingerprint ? in->fingerprint : "", key) != WOS_OK)
         return 0;
-    if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims)
-        != WOS_OK)
+    if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims,
+                       &out->identity) != WOS_OK)
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;

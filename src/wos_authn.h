@@ -35,12 +35,15 @@ typedef struct wos_authn_in {
     const char *switch_org;                /**< refresh into this organization (org switch) */
     wos_vcache *vcache;                    /**< verified sessions of this process, or NULL */
     const char *fingerprint;               /**< the settings a cached verification holds for */
+    wos_vcache_memo *memo;                 /**< the connection's last key, or NULL */
+    apr_pool_t *memo_pool;                 /**< where @p memo keeps its copy */
 } wos_authn_in;
 
 typedef struct wos_authn_out {
     wos_authn_outcome outcome;
     wos_session *session;
     wos_claims *claims;
+    const apr_array_header_t *identity;  /**< cached wos_identity_vars() (with token), or NULL */
     const char *new_cookie;     /**< sealed value to set (after a refresh), else NULL */
     int refreshed;              /**< 1 when a refresh happened (shared or own) */
     int cached;                 /**< 1 when the verified-session cache answered */

@@ -21,28 +21,28 @@ char *wos_sanitize_value(apr_pool_t *p, const char *v)
     return out;
 }
 
-/* WORKOS_USER_ID -> X-WorkOS-User-Id: drop WORKOS_, capitalise each word, join with '-'. */
-static const char *header_name(apr_pool_t *p, const char *env)
+/* The value itself when it is clean (the usual case: no copy), else a clean copy. */
+static const char *clean(apr_pool_t *p, const char *v)
 {
-    const char *src = env + sizeof("WORKOS_") - 1;
-    char *h = apr_pstrcat(p, "X-WorkOS-", src, NULL);
-    char *c = h + sizeof("X-WorkOS-") - 1;
-    int start = 1;
+    const unsigned char *c;
 
-    for (; *c; c++) {
-        if (*c == '_') {
-            *c = '-';
-            start = 1;
-            continue;
-        }
-        *c = start ? (char)apr_toupper(*c) : (char)apr_tolower(*c);
-        start = 0;
+    for (c = (const unsigned char *)v; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            return wos_sanitize_value(p, v);
     }
-    return h;
+    return v;
 }
 
-/* Add one variable when @p value is present (lists: when non-empty). */
-static void add(apr_pool_t *p, apr_array_header_t *vars, const char *env, const char *value)
+/*
+ * Add one variable when @p value is present (lists: when non-empty). The
+ * header name is the variable's without WORKOS_, words capitalised, joined
+ * with '-', after "X-WorkOS-"; spelled out so that nothing is built per request.
+ */
+#define add(p, vars, name, header, value) \
+    add_var(p, vars, "WORKOS_" name, "X-WorkOS-" header, value)
+
+static void add_var(apr_pool_t *p, apr_array_header_t *vars, const char *env,
+                    const char *header, const char *value)
 {
     wos_identity_var *v;
 
@@ -50,8 +50,8 @@ static void add(apr_pool_t *p, apr_array_header_t *vars, const char *env, const 
         return;
     v = apr_array_push(vars);
     v->env = env;
-    v->header = header_name(p, env);
-    v->value = wos_sanitize_value(p, value);
+    v->header = header;
+    v->value = clean(p, value);
 }
 
 static const char *list(apr_pool_t *p, const apr_array_header_t *arr)
@@ -62,14 +62,15 @@ static const char *list(apr_pool_t *p, const apr_array_header_t *arr)
 static void add_user(apr_pool_t *p, apr_array_header_t *vars, const wos_session *s,
                      const wos_claims *c)
 {
-    add(p, vars, "WORKOS_USER_ID", s && s->user_id ? s->user_id : c ? c->sub : NULL);
+    add(p, vars, "USER_ID", "User-Id", s && s->user_id ? s->user_id : c ? c->sub : NULL);
     if (!s)
         return;
-    add(p, vars, "WORKOS_USER_EMAIL", s->user_email);
-    add(p, vars, "WORKOS_USER_FIRST_NAME", s->user_first_name);
-    add(p, vars, "WORKOS_USER_LAST_NAME", s->user_last_name);
+    add(p, vars, "USER_EMAIL", "User-Email", s->user_email);
+    add(p, vars, "USER_FIRST_NAME", "User-First-Name", s->user_first_name);
+    add(p, vars, "USER_LAST_NAME", "User-Last-Name", s->user_last_name);
     if (s->user_email_verified >= 0)
-        add(p, vars, "WORKOS_USER_EMAIL_VERIFIED", s->user_email_verified ? "true" : "false");
+        add(p, vars, "USER_EMAIL_VERIFIED", "User-Email-Verified",
+            s->user_email_verified ? "true" : "false");
 }
 
 /* What only the verified token says: organization context and authorisation. */
@@ -78,15 +79,15 @@ static void add_token_claims(apr_pool_t *p, apr_array_header_t *vars, const wos_
 {
     const char *org = c && c->org_id ? c->org_id : s ? s->organization_id : NULL;
 
-    add(p, vars, "WORKOS_ORGANIZATION_ID", org);
+    add(p, vars, "ORGANIZATION_ID", "Organization-Id", org);
     if (!c)
         return;
-    add(p, vars, "WORKOS_ROLE", c->role);
-    add(p, vars, "WORKOS_ROLES", list(p, c->roles));
-    add(p, vars, "WORKOS_PERMISSIONS", list(p, c->permissions));
-    add(p, vars, "WORKOS_ENTITLEMENTS", list(p, c->entitlements));
-    add(p, vars, "WORKOS_FEATURE_FLAGS", list(p, c->feature_flags));
-    add(p, vars, "WORKOS_SESSION_ID", c->sid);
+    add(p, vars, "ROLE", "Role", c->role);
+    add(p, vars, "ROLES", "Roles", list(p, c->roles));
+    add(p, vars, "PERMISSIONS", "Permissions", list(p, c->permissions));
+    add(p, vars, "ENTITLEMENTS", "Entitlements", list(p, c->entitlements));
+    add(p, vars, "FEATURE_FLAGS", "Feature-Flags", list(p, c->feature_flags));
+    add(p, vars, "SESSION_ID", "Session-Id", c->sid);
 }
 
 static void add_session(apr_pool_t *p, apr_array_header_t *vars, const wos_session *s,
@@ -95,14 +96,15 @@ static void add_session(apr_pool_t *p, apr_array_header_t *vars, const wos_sessi
     const char *imp = s && s->impersonator_email ? s->impersonator_email
                     : c ? c->act_sub : NULL;
 
-    add(p, vars, "WORKOS_AUTHENTICATION_METHOD", s ? s->authentication_method : NULL);
-    add(p, vars, "WORKOS_IMPERSONATOR_EMAIL", imp);
-    add(p, vars, "WORKOS_IMPERSONATOR_REASON", s ? s->impersonator_reason : NULL);
+    add(p, vars, "AUTHENTICATION_METHOD", "Authentication-Method",
+        s ? s->authentication_method : NULL);
+    add(p, vars, "IMPERSONATOR_EMAIL", "Impersonator-Email", imp);
+    add(p, vars, "IMPERSONATOR_REASON", "Impersonator-Reason", s ? s->impersonator_reason : NULL);
     if (c && c->exp > 0)
-        add(p, vars, "WORKOS_ACCESS_TOKEN_EXPIRES",
+        add(p, vars, "ACCESS_TOKEN_EXPIRES", "Access-Token-Expires",
             apr_psprintf(p, "%" APR_INT64_T_FMT, c->exp));
     if (with_token)
-        add(p, vars, "WORKOS_ACCESS_TOKEN", s ? s->access_token : NULL);
+        add(p, vars, "ACCESS_TOKEN", "Access-Token", s ? s->access_token : NULL);
 }
 
 apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,

@@ -14,7 +14,8 @@
 typedef struct wos_identity_var {
     const char *env;       /**< e.g. "WORKOS_USER_ID" */
     const char *header;    /**< e.g. "X-WorkOS-User-Id" */
-    const char *value;     /**< sanitised: no CR, LF or NUL; never NULL */
+    const char *value;     /**< sanitised: no control characters; never NULL; may be
+                                the session's own string (no copy when already clean) */
 } wos_identity_var;
 
 /**

@@ -1,7 +1,9 @@
 /*
  * wos_vcache.c: the per-process verified-session cache. Each entry owns an
- * unmanaged pool with deep copies; readers copy out under the lock, so an
- * entry can be evicted at any time without a reader holding on to it.
+ * unmanaged pool with deep copies, read-only once cached. A reader takes a
+ * reference for its request's pool instead of copying (copies cost more
+ * than the rest of a cache hit); an evicted entry is freed when its last
+ * reader's pool ends.
  */
 #include <string.h>
 #include <apr_hash.h>
@@ -10,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "wos_algs.h"
+#include "wos_claims.h"
 #include "wos_vcache.h"
 
 typedef struct vc_entry vc_entry;
@@ -19,6 +22,9 @@ struct vc_entry {
     apr_int64_t valid_until;
     wos_session *session;
     wos_claims *claims;
+    const apr_array_header_t *identity;  /* wos_identity_vars() with the token */
+    int refs;                       /* readers' pools holding it (under the lock) */
+    int dropped;                    /* out of the index: freed with the last reader */
     vc_entry *prev, *next;          /* LRU list: head is the most recent */
 };
 
@@ -29,6 +35,7 @@ struct wos_vcache {
     int count, capacity;
 };
 
+/* Runs after every reader's pool (subpools of the cache's, or ended before it). */
 static apr_status_t vcache_cleanup(void *data)
 {
     wos_vcache *vc = data;
@@ -70,6 +77,37 @@ wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fing
          && EVP_DigestFinal_ex(md, key, &n) == 1 && n == WOS_VCACHE_KEY_LEN;
     EVP_MD_CTX_free(md);
     return ok ? WOS_OK : WOS_ECRYPTO;
+}
+
+wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t *mp,
+                           const char *cookie, const char *fingerprint,
+                           unsigned char key[WOS_VCACHE_KEY_LEN])
+{
+    apr_size_t fl = strlen(fingerprint) + 1, cl = strlen(cookie), n = fl + cl;
+
+    /* The cookie is compared with the one this same client sent before. */
+    if (m && m->len == n && memcmp(m->input, fingerprint, fl) == 0
+        && memcmp(m->input + fl, cookie, cl) == 0) {
+        memcpy(key, m->key, WOS_VCACHE_KEY_LEN);
+        return WOS_OK;
+    }
+    if (wos_vcache_key(vc, cookie, fingerprint, key) != WOS_OK) {
+        if (m)
+            m->len = 0;
+        return WOS_ECRYPTO;
+    }
+    if (!m || !mp || n > WOS_VCACHE_MEMO_MAX)
+        return WOS_OK;
+    if (n > m->cap) {
+        /* Doubling: a client changing cookie sizes costs O(max) in all. */
+        m->cap = n > 2 * m->cap ? (n > 1024 ? n : 1024) : 2 * m->cap;
+        m->input = apr_palloc(mp, m->cap);
+    }
+    memcpy(m->input, fingerprint, fl);
+    memcpy(m->input + fl, cookie, cl);
+    memcpy(m->key, key, WOS_VCACHE_KEY_LEN);
+    m->len = n;
+    return WOS_OK;
 }
 
 static const char *sdup(apr_pool_t *p, const char *s)
@@ -145,13 +183,37 @@ static void drop(wos_vcache *vc, vc_entry *e)
 {
     unlink_entry(vc, e);
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, NULL);
-    apr_pool_destroy(e->pool);
     vc->count--;
+    if (e->refs)
+        e->dropped = 1;
+    else
+        apr_pool_destroy(e->pool);
+}
+
+typedef struct {
+    wos_vcache *vc;
+    vc_entry *e;
+} vc_ref;
+
+static apr_status_t release(void *data)
+{
+    vc_ref *ref = data;
+    vc_entry *e = ref->e;
+    int last;
+
+    apr_thread_mutex_lock(ref->vc->mu);
+    last = --e->refs == 0 && e->dropped;
+    apr_thread_mutex_unlock(ref->vc->mu);
+    if (last)
+        apr_pool_destroy(e->pool);
+    return APR_SUCCESS;
 }
 
 wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
-                      apr_int64_t now, wos_session **s, wos_claims **c)
+                      apr_int64_t now, wos_session **s, wos_claims **c,
+                      const apr_array_header_t **identity)
 {
+    vc_ref *ref = apr_palloc(rp, sizeof(*ref));
     vc_entry *e;
     wos_rv rv = WOS_ENOKEY;
 
@@ -163,11 +225,19 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
     else if (e) {
         unlink_entry(vc, e);
         push_front(vc, e);
-        *s = dup_session(rp, e->session);
-        *c = dup_claims(rp, e->claims);
+        e->refs++;
+        *s = e->session;
+        *c = e->claims;
+        if (identity)
+            *identity = e->identity;
         rv = WOS_OK;
     }
     apr_thread_mutex_unlock(vc->mu);
+    if (rv == WOS_OK) {
+        ref->vc = vc;
+        ref->e = e;
+        apr_pool_cleanup_register(rp, ref, release, apr_pool_cleanup_null);
+    }
     return rv;
 }
 
@@ -188,6 +258,7 @@ void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_
     e->valid_until = valid_until;
     e->session = dup_session(ep, s);
     e->claims = dup_claims(ep, c);
+    e->identity = wos_identity_vars(ep, e->session, e->claims, 1);
 
     apr_thread_mutex_lock(vc->mu);
     old = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);

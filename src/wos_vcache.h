@@ -30,12 +30,42 @@ wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fing
                       unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**
- * Copies of the session and claims into @p rp when @p key is cached and
- * still valid at @p now (seconds); WOS_ENOKEY otherwise. The session's
+ * The last settings and cookie one connection presented, with their key: a
+ * keep-alive client sends the same cookie again and again, and comparing its
+ * bytes costs far less than hashing them. Zeroed to start; one connection's
+ * requests run one at a time, so it needs no lock.
+ */
+typedef struct wos_vcache_memo {
+    char *input;              /**< fingerprint, NUL, cookie */
+    apr_size_t len, cap;
+    unsigned char key[WOS_VCACHE_KEY_LEN];
+} wos_vcache_memo;
+
+/** Inputs longer than this are not remembered (the copy would cost too much). */
+#define WOS_VCACHE_MEMO_MAX 65536
+
+/**
+ * wos_vcache_key() through @p m (NULL: no memo): the remembered key when the
+ * fingerprint and the cookie are byte for byte the last ones, else the key
+ * computed and remembered in memory from @p mp (the connection's pool;
+ * at most about twice WOS_VCACHE_MEMO_MAX over the connection's life).
+ */
+wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t *mp,
+                           const char *cookie, const char *fingerprint,
+                           unsigned char key[WOS_VCACHE_KEY_LEN]);
+
+/**
+ * The cached session and claims when @p key is cached and still valid at
+ * @p now (seconds); WOS_ENOKEY otherwise. They are the cache's own,
+ * read-only, and held for @p rp: an entry evicted meanwhile is freed when
+ * @p rp ends (which must be before the cache's pool ends). The session's
  * `user` JSON is not kept (NULL): the request path does not need it.
+ * @p identity (may be NULL) receives wos_identity_vars() of the entry, made
+ * once when it was cached, with the access token as the last variable.
  */
 wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
-                      apr_int64_t now, wos_session **s, wos_claims **c);
+                      apr_int64_t now, wos_session **s, wos_claims **c,
+                      const apr_array_header_t **identity);
 
 /** Remember a verified session until @p valid_until (seconds). */
 void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,

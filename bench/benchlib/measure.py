@@ -76,8 +76,34 @@ class CpuWatch:
 
 # ---- throughput -----------------------------------------------------------
 
-def throughput(site, locs, opts, log):
-    """Warm every location, then `rounds` interleaved wrk runs (1,2,3,4,1,...)."""
+def passes(opts):
+    """(name, httpd CPUs, wrk CPUs) of each throughput pass: the CPUs shared
+    by all, then (with two CPUs or more) httpd and wrk each on CPUs of their
+    own, so that wrk's share does not dilute the differences between locations."""
+    n = os.cpu_count() or 1
+    out = [("shared CPUs", None, None)]
+    if opts.isolate and n >= 2:
+        half = n // 2
+        out.append(("isolated CPUs", f"0-{half - 1}", f"{half}-{n - 1}"))
+    return out
+
+
+def throughput(site, locs, opts, log, httpd_cpus=None, wrk_cpus=None):
+    """Warm every location, then `rounds` interleaved wrk runs (1,2,3,4,1,...),
+    with httpd and wrk on the CPUs given (None: all)."""
+    everything = f"0-{(os.cpu_count() or 1) - 1}"
+    for h in site.instances:
+        h.pin(httpd_cpus or everything)
+    opts.wrk_cpus = wrk_cpus
+    try:
+        return rounds(site, locs, opts, log)
+    finally:
+        opts.wrk_cpus = None
+        for h in site.instances:
+            h.pin(everything)
+
+
+def rounds(site, locs, opts, log):
     for loc in locs:
         wrk.on(loc, opts.warmup, opts)
     runs = {loc.num: [] for loc in locs}
@@ -85,18 +111,21 @@ def throughput(site, locs, opts, log):
     for r in range(opts.rounds):
         for loc in locs:
             watch.start()
+            ticks = loc.httpd.cpu_ticks()
             res = wrk.on(loc, opts.seconds, opts)
+            ticks = loc.httpd.cpu_ticks() - ticks
             res["other_cpu"] = watch.stop()
+            res["cpu_us"] = ticks / TICK * 1e6 / max(1, res["requests"])
             runs[loc.num].append(res)
             log(f"round {r + 1}/{opts.rounds} location {loc.num}: {res['rps']:.0f} req/s, "
                 f"p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms, "
-                f"other CPU {res['other_cpu']:.0f}%")
+                f"httpd {res['cpu_us']:.1f} us CPU/request, other CPU {res['other_cpu']:.0f}%")
     return {num: summarize(rs) for num, rs in runs.items()}
 
 
 def summarize(rs):
     med = lambda key: statistics.median(r[key] for r in rs)  # noqa: E731
-    return {"rps": med("rps"), "p50": med("p50"), "p99": med("p99"),
+    return {"rps": med("rps"), "p50": med("p50"), "p99": med("p99"), "cpu_us": med("cpu_us"),
             "all_rps": [r["rps"] for r in rs], "all_p99": [r["p99"] for r in rs],
             "socket_errors": sum(r["socket_errors"] for r in rs),
             "other_cpu": max(r["other_cpu"] for r in rs)}

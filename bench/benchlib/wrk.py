@@ -51,14 +51,16 @@ def parse(text):
 
 
 def on(loc, seconds, opts):
-    """One run against a location with the benchmark's wrk options."""
-    return run(loc.url, loc.script, seconds, opts.wrk_threads, opts.conns)
+    """One run against a location with the benchmark's wrk options (on the
+    CPUs of opts.wrk_cpus when set)."""
+    return run(loc.url, loc.script, seconds, opts.wrk_threads, opts.conns,
+               getattr(opts, "wrk_cpus", None))
 
 
-def run(url, script, seconds, threads, conns):
+def run(url, script, seconds, threads, conns, cpus=None):
     """One wrk run; raises when wrk fails or any answer was not 2xx/3xx."""
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
-           "--timeout", "10s"]
+    cmd = (["taskset", "-c", cpus] if cpus else []) + [
+        "wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     if script:
         cmd += ["-s", str(script)]
     cmd.append(url)

@@ -29,7 +29,10 @@ def site(httpd_factory, wos_server_conf):
             + loc("/env-email/", *base, "WorkOSRemoteUser email")
             + loc("/env-none/", *base, "WorkOSPassClaimsAs none", "WorkOSPassAccessToken On")
             + loc("/env-headers/", *base, "WorkOSPassClaimsAs headers")
-            + loc("/env-both/", *base, "WorkOSPassClaimsAs both", "WorkOSPassAccessToken On"))
+            + loc("/env-both/", *base, "WorkOSPassClaimsAs both", "WorkOSPassAccessToken On")
+            # Variables named like the identity, set before authentication.
+            + loc("/env-preset/", *base, "SetEnvIf Request_URI . WORKOS_ROLE=preset-role "
+                  "WORKOS_USER_EMAIL=preset@example.net workos_extra=1"))
     return h.start(conf)
 
 
@@ -165,3 +168,16 @@ def test_session_of_the_node_sdk_gives_the_same_variables(site, make_session):
     s = make_session("ada@example.com", org=ACME, how="node")
     env = cgi_env(api(site, "/env/env.cgi", session=s))
     assert workos_vars(env) == expected_vars(s)
+
+
+@pytest.mark.parametrize("email", ["solo@example.com", "ada@example.com"])
+def test_variables_set_before_authentication_are_replaced(site, make_session, email):
+    """SetEnvIf runs before the module: its WORKOS_* never survive, whether the
+    session has that claim (replaced) or not (removed), uncached or cached."""
+    s = make_session(email)
+    for _ in range(2):                     # the second answer comes from the session cache
+        env = cgi_env(api(site, "/env-preset/env.cgi", session=s))
+        assert env["WORKOS_USER_EMAIL"] == email
+        assert {k.upper(): v for k, v in workos_vars(env).items()} == expected_vars(s)
+        assert "workos_extra" not in env and "WORKOS_EXTRA" not in env
+    assert ("WORKOS_ROLE" in env) == (email == "ada@example.com")

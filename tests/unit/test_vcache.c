@@ -2,7 +2,19 @@
 #include <apr_thread_proc.h>
 
 #include "testutil.h"
+#include "wos_claims.h"
 #include "wos_vcache.h"
+
+static const char *var_of(const apr_array_header_t *vars, const char *env)
+{
+    int i;
+
+    for (i = 0; i < vars->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(vars, i, wos_identity_var).env, env) == 0)
+            return APR_ARRAY_IDX(vars, i, wos_identity_var).value;
+    }
+    return NULL;
+}
 
 static wos_session *session(apr_pool_t *p, const char *user)
 {
@@ -49,7 +61,7 @@ static int hit(wos_vcache *vc, const char *cookie, const char *fp, const char **
     wos_claims *c;
 
     ck_assert_int_eq(wos_vcache_key(vc, cookie, fp, k), WOS_OK);
-    if (wos_vcache_get(vc, tp, k, wos_now_sec(), &s, &c) != WOS_OK)
+    if (wos_vcache_get(vc, tp, k, wos_now_sec(), &s, &c, NULL) != WOS_OK)
         return 0;
     if (user)
         *user = s->user_id;
@@ -60,7 +72,7 @@ static int hit(wos_vcache *vc, const char *cookie, const char *fp, const char **
     return 1;
 }
 
-START_TEST(hit_returns_copies)
+START_TEST(hit_returns_the_entry)
 {
     wos_vcache *vc;
     const char *user = NULL;
@@ -134,6 +146,143 @@ START_TEST(replacing_a_key_keeps_one_entry)
 }
 END_TEST
 
+/* A reader's entry outlives its eviction until the reader's pool ends. */
+START_TEST(held_entries_outlive_eviction)
+{
+    unsigned char k[WOS_VCACHE_KEY_LEN];
+    const apr_array_header_t *ids = NULL;
+    wos_vcache *vc;
+    wos_session *s;
+    wos_claims *c;
+    apr_pool_t *rp;
+
+    wos_vcache_create(tp, 1, &vc);
+    put(vc, "c1", "u1", wos_now_sec() + 60);
+    apr_pool_create(&rp, tp);
+    ck_assert_int_eq(wos_vcache_key(vc, "c1", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, rp, k, wos_now_sec(), &s, &c, &ids), WOS_OK);
+    put(vc, "c2", "u2", wos_now_sec() + 60);            /* evicts c1 */
+    put(vc, "c1", "u1-again", wos_now_sec() + 60);      /* and c2, and replaces c1 */
+    ck_assert_int_eq(wos_vcache_count(vc), 1);
+    /* Still the first entry's strings (ASan and valgrind watch these reads). */
+    ck_assert_str_eq(s->user_id, "u1");
+    ck_assert_str_eq(c->sub, "u1");
+    ck_assert_str_eq(APR_ARRAY_IDX(c->permissions, 0, const char *), "posts:read");
+    ck_assert_ptr_nonnull(ids);
+    apr_pool_destroy(rp);                                /* frees it */
+    ck_assert(hit(vc, "c1", "fp", NULL));
+}
+END_TEST
+
+/* The identity is made once, when cached, with the token last. */
+START_TEST(identity_comes_ready_made)
+{
+    unsigned char k[WOS_VCACHE_KEY_LEN];
+    const apr_array_header_t *ids = NULL, *direct;
+    const wos_identity_var *v, *d;
+    wos_vcache *vc;
+    wos_session *s;
+    wos_claims *c;
+    int i;
+
+    wos_vcache_create(tp, 4, &vc);
+    put(vc, "c1", "u1", wos_now_sec() + 60);
+    ck_assert_int_eq(wos_vcache_key(vc, "c1", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k, wos_now_sec(), &s, &c, &ids), WOS_OK);
+    direct = wos_identity_vars(tp, s, c, 1);
+    ck_assert_int_eq(ids->nelts, direct->nelts);
+    for (i = 0; i < ids->nelts; i++) {
+        v = &APR_ARRAY_IDX(ids, i, wos_identity_var);
+        d = &APR_ARRAY_IDX(direct, i, wos_identity_var);
+        ck_assert_str_eq(v->env, d->env);
+        ck_assert_str_eq(v->header, d->header);
+        ck_assert_str_eq(v->value, d->value);
+    }
+    v = &APR_ARRAY_IDX(ids, ids->nelts - 1, wos_identity_var);
+    ck_assert_str_eq(v->env, "WORKOS_ACCESS_TOKEN");
+    ck_assert_str_eq(v->value, "at");
+    ck_assert_str_eq(var_of(ids, "WORKOS_USER_EMAIL"), "u1@example.com");
+}
+END_TEST
+
+/* The connection memo: the same key as hashing, and hashing whenever anything differs. */
+START_TEST(memo_gives_the_hashed_key)
+{
+    unsigned char k[WOS_VCACHE_KEY_LEN], want[WOS_VCACHE_KEY_LEN];
+    wos_vcache_memo m;
+    wos_vcache *vc;
+    apr_pool_t *cp;
+    char *big;
+
+    memset(&m, 0, sizeof(m));
+    wos_vcache_create(tp, 4, &vc);
+    apr_pool_create(&cp, tp);
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "cookie-a", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "cookie-a", "fp", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    /* The second time comes from the memo: a marked key proves it. */
+    m.key[0] ^= 0x5a;
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "cookie-a", "fp", k), WOS_OK);
+    ck_assert_int_eq(k[0], want[0] ^ 0x5a);
+    /* One byte of the cookie, the fingerprint, or the split between them differs: hashed. */
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "cookie-b", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "cookie-b", "fp", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "cookie-b", "fq", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "cookie-b", "fq", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "qcookie-b", "f", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "qcookie-b", "f", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    /* No memo at all still gives keys. */
+    ck_assert_int_eq(wos_vcache_key_memo(vc, NULL, NULL, "cookie-a", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "cookie-a", "fp", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    /* Too long to remember: hashed every time, and the memo stays usable. */
+    big = apr_palloc(tp, WOS_VCACHE_MEMO_MAX + 1);
+    memset(big, 'x', WOS_VCACHE_MEMO_MAX);
+    big[WOS_VCACHE_MEMO_MAX] = '\0';
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, big, "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, big, "fp", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    ck_assert_uint_le(m.cap, 2 * WOS_VCACHE_MEMO_MAX);
+    ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, "qcookie-b", "f", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(vc, "qcookie-b", "f", want), WOS_OK);
+    ck_assert_mem_eq(k, want, sizeof(k));
+    apr_pool_destroy(cp);
+}
+END_TEST
+
+/* A client changing its cookie's size on every request costs memory only as it doubles. */
+START_TEST(memo_memory_is_bounded)
+{
+    unsigned char k[WOS_VCACHE_KEY_LEN];
+    wos_vcache_memo m;
+    wos_vcache *vc;
+    apr_pool_t *cp;
+    char *cookie = apr_palloc(tp, 40001);
+    apr_size_t n;
+    int allocs = 0;
+    char *last = NULL;
+
+    memset(&m, 0, sizeof(m));
+    memset(cookie, 'c', 40000);
+    wos_vcache_create(tp, 4, &vc);
+    apr_pool_create(&cp, tp);
+    for (n = 1; n <= 40000; n += 97) {
+        cookie[n] = '\0';
+        ck_assert_int_eq(wos_vcache_key_memo(vc, &m, cp, cookie, "fp", k), WOS_OK);
+        cookie[n] = 'c';
+        if (m.input != last)
+            allocs++;
+        last = m.input;
+    }
+    ck_assert_int_le(allocs, 8);       /* 1 KB, 2, 4, ... 64 KB */
+    ck_assert_uint_le(m.cap, 2 * WOS_VCACHE_MEMO_MAX);
+    apr_pool_destroy(cp);
+}
+END_TEST
+
 typedef struct { wos_vcache *vc; int id; int hits; int nokey; } worker;
 
 static void *APR_THREAD_FUNC run_worker(apr_thread_t *t, void *data)
@@ -154,7 +303,7 @@ static void *APR_THREAD_FUNC run_worker(apr_thread_t *t, void *data)
             w->nokey++;     /* checked by the main thread: Check asserts stay there */
             continue;
         }
-        if (wos_vcache_get(w->vc, p, k, wos_now_sec(), &s, &c) == WOS_OK) {
+        if (wos_vcache_get(w->vc, p, k, wos_now_sec(), &s, &c, NULL) == WOS_OK) {
             if (strcmp(s->user_id, cookie) == 0 && strcmp(c->sub, cookie) == 0)
                 w->hits++;
         }
@@ -201,11 +350,15 @@ static Suite *vcache_suite(void)
     Suite *s = suite_create("vcache");
     TCase *tc = wos_tcase("vcache");
 
-    tcase_add_test(tc, hit_returns_copies);
+    tcase_add_test(tc, hit_returns_the_entry);
     tcase_add_test(tc, other_cookie_or_settings_miss);
     tcase_add_test(tc, expired_entries_are_never_served);
     tcase_add_test(tc, bounded_least_recently_used_first);
     tcase_add_test(tc, replacing_a_key_keeps_one_entry);
+    tcase_add_test(tc, held_entries_outlive_eviction);
+    tcase_add_test(tc, identity_comes_ready_made);
+    tcase_add_test(tc, memo_gives_the_hashed_key);
+    tcase_add_test(tc, memo_memory_is_bounded);
     tcase_add_test(tc, threads_share_it_safely);
     suite_add_tcase(s, tc);
     return s;
