@@ -343,7 +343,13 @@ static int wos_note_auth_failure(request_rec *r, const char *auth_type)
 }
 
 /* Before anything reads the request: remove forged identity headers. */
-static int wos_header_parser(request_rec *r)
+/*
+ * Forged identity out before anything reads it. post_perdir_config, not
+ * header_parser: httpd runs header_parser for main requests only, and a
+ * subrequest (SSI include, mod_dir) into a location of the module would keep
+ * the forged headers of an open page that included it.
+ */
+static int wos_post_perdir(request_rec *r)
 {
     wos_dir_cfg *c;
 
@@ -394,7 +400,7 @@ static void wos_register_hooks(apr_pool_t *p)
     ap_hook_post_config(wos_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wos_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_quick_handler(wos_flow_handler, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_header_parser(wos_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_post_perdir_config(wos_post_perdir, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_authn(wos_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(wos_fixups, NULL, NULL, APR_HOOK_FIRST);

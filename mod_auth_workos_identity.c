@@ -4,6 +4,7 @@
  * it from what clients send.
  */
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 
 #include "mod_auth_workos.h"
@@ -33,13 +34,24 @@ static int collect_reserved(void *baton, const char *key, const char *value)
     return 1;
 }
 
-/* Remove entries of @p t named like the identity; @p tag names the log line. */
-static int scrub(request_rec *r, apr_table_t *t, const char *tag, const char *what)
+/* HTTP_* variables made from such headers (by an SSI or CGI parent request). */
+static int collect_reserved_http(void *baton, const char *key, const char *value)
+{
+    apr_array_header_t *names = baton;
+    (void)value;
+    if (strncasecmp(key, "HTTP_", 5) == 0 && wos_header_is_reserved(key + 5))
+        APR_ARRAY_PUSH(names, const char *) = key;
+    return 1;
+}
+
+/* Remove entries of @p t that @p collect picks; @p tag names the log line. */
+static int scrub(request_rec *r, apr_table_t *t, apr_table_do_callback_fn_t *collect,
+                 const char *tag, const char *what)
 {
     apr_array_header_t *names = apr_array_make(r->pool, 2, sizeof(const char *));
     int i;
 
-    apr_table_do(collect_reserved, names, t, NULL);
+    apr_table_do(collect, names, t, NULL);
     for (i = 0; i < names->nelts; i++) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: removed %s %s", tag, what,
                       APR_ARRAY_IDX(names, i, const char *));
@@ -50,7 +62,14 @@ static int scrub(request_rec *r, apr_table_t *t, const char *tag, const char *wh
 
 int wos_scrub_headers(request_rec *r)
 {
-    return scrub(r, r->headers_in, "WOS00201", "client-supplied header");
+    int n = scrub(r, r->headers_in, collect_reserved, "WOS00201", "client-supplied header");
+
+    /* A subrequest inherits its parent's variables, where the parent (an SSI
+     * page, say) may already have turned the forged headers into HTTP_*. */
+    if (r->main)
+        n += scrub(r, r->subprocess_env, collect_reserved_http, "WOS00204",
+                   "inherited variable");
+    return n;
 }
 
 /* 1 if something in @p t is named like the identity (rare: checked before scrubbing). */
@@ -75,9 +94,10 @@ static int holds_reserved(const apr_table_t *t)
 static void make_room(request_rec *r, int pass)
 {
     if ((pass & WOS_PASS_ENV) && holds_reserved(r->subprocess_env))
-        scrub(r, r->subprocess_env, "WOS00202", "earlier variable");
+        scrub(r, r->subprocess_env, collect_reserved, "WOS00202", "earlier variable");
     if ((pass & WOS_PASS_HEADERS) && holds_reserved(r->headers_in))
-        scrub(r, r->headers_in, "WOS00203", "header added after the scrub:");
+        scrub(r, r->headers_in, collect_reserved, "WOS00203",
+              "header added after the scrub:");
 }
 
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st)

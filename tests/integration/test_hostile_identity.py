@@ -56,6 +56,7 @@ SCENARIOS = {
     "cgi-without-the-module": ("/c-plain/env.cgi", False, "GET", "cgi"),
 }
 HEADERS_MODE = {"/p-prot/echo", "/p-pass/echo", "/p-open/echo"}
+SSI_SEPARATOR = "-- next include --\n"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,13 @@ def site(httpd_factory, wos_server_conf, backend):
             + h.cgi_location("/c-prot/", wos, "Require valid-user")
             + h.cgi_location("/c-pass/", wos, "WorkOSUnauthAction pass", "Require all granted")
             + h.cgi_location("/c-open/", wos, "Require all granted")
-            + h.cgi_location("/c-plain/", "Require all granted"))
+            + h.cgi_location("/c-plain/", "Require all granted")
+            # An open page (not the module's) that includes the module's locations.
+            + h.static_location("/ssi/", "Options +Includes", "AddOutputFilter INCLUDES .shtml",
+                                "Require all granted"))
+    (h.dir / "htdocs" / "include.shtml").write_text(
+        "<!--#include virtual=\"/c-pass/env.cgi\" -->\n" + SSI_SEPARATOR
+        + "<!--#include virtual=\"/p-pass/echo\" -->\n")
     return h.start(conf)
 
 
@@ -182,3 +189,32 @@ def test_signed_in_token_backend_gets_the_real_token_only(site, ada):
     assert seen["authorization"] == [f"Bearer {ada.token}"]
     assert seen["x-workos-access-token"] == [ada.token]
     assert "forged-token" not in r.text
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_forged_headers_do_not_reach_the_module_through_a_subrequest(site, ada, signed_in):
+    """An open page includes (SSI subrequests) a CGI and a proxied backend in
+    locations of the module. httpd skips header_parser for subrequests; the
+    forged headers the page was requested with must still be gone there."""
+    forged = {n: f"forged-{i}-{pysecrets.token_hex(6)}" for i, n in enumerate(
+        ["X-WorkOS-Role", "X-WorkOS-User-Id", "WorkOS-User-Id", "Remote-User"])}
+    r = request(site, "GET", "/ssi/include.shtml", session=ada if signed_in else None,
+                headers=dict(API, **forged))
+    assert r.status_code == 200, r.text[:300]
+    cgi_part, proxy_part = r.text.split(SSI_SEPARATOR)
+    env = json.loads(cgi_part)["env"]
+    echo = json.loads(proxy_part)
+    for v in forged.values():
+        assert v not in r.text
+    assert [k for k in env if k.startswith("HTTP_") and "WORKOS" in k.upper()] == []
+    seen = {}
+    for name, value in echo["headers"]:
+        seen.setdefault(name.lower(), []).append(value)
+    workos = {k: v for k, v in seen.items() if k.startswith("x-workos")}
+    if signed_in:
+        assert env["WORKOS_USER_ID"] == ada.user["id"]
+        want = identity_headers(ada)
+        assert {k: workos[k] for k in want} == {k: [v] for k, v in want.items()}
+    else:
+        assert not [k for k in env if k.startswith("WORKOS_")]
+        assert workos == {}

@@ -106,7 +106,7 @@ def sanitizer_env(module, report_dir):
 
 
 MODULES = ["authz_core", "authn_core", "authz_user", "authz_host", "mime", "dir", "alias",
-           "headers", "env", "setenvif", "proxy", "proxy_http", "socache_shmcb"]
+           "headers", "env", "setenvif", "include", "proxy", "proxy_http", "socache_shmcb"]
 
 MPM_TUNING = {
     "prefork": ("StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n"
