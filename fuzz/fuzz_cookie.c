@@ -30,16 +30,6 @@ static void split_set_cookie(apr_pool_t *p, const char *sc, const char **name, c
     *value = apr_pstrmemdup(p, eq + 1, (apr_size_t)(semi - eq - 1));
 }
 
-static int in_list(const apr_array_header_t *a, const char *s)
-{
-    int i;
-
-    for (i = 0; i < a->nelts; i++)
-        if (!strcmp(APR_ARRAY_IDX(a, i, const char *), s))
-            return 1;
-    return 0;
-}
-
 /* Store what was read, then read the result back. */
 static void round_trip(apr_pool_t *p, const char *name, const wos_cookie_in *in, size_t size)
 {
@@ -65,7 +55,8 @@ static void round_trip(apr_pool_t *p, const char *name, const wos_cookie_in *in,
     for (i = 0; i < sets->nelts; i++) {
         const char *n, *v, *sc = APR_ARRAY_IDX(sets, i, const char *);
         split_set_cookie(p, sc, &n, &v);
-        FUZZ_ASSERT(!in_list(written, n) && !in_list(deleted, n), "each name set once");
+        FUZZ_ASSERT(!wos_array_contains(written, n) && !wos_array_contains(deleted, n),
+                    "each name set once");
         if (*v) {
             APR_ARRAY_PUSH(written, const char *) = n;
             header = apr_pstrcat(p, header, *header ? "; " : "", n, "=", v, NULL);
@@ -78,11 +69,11 @@ static void round_trip(apr_pool_t *p, const char *name, const wos_cookie_in *in,
     FUZZ_ASSERT(wos_cookie_read(p, header, name, (apr_size_t)-1, &back) == WOS_OK
                 && !strcmp(back.value, in->value), "stored value reads back the same");
     if (in->unchunked)
-        FUZZ_ASSERT(in_list(written, name) || in_list(deleted, name),
+        FUZZ_ASSERT(wos_array_contains(written, name) || wos_array_contains(deleted, name),
                     "the old unchunked cookie is replaced or deleted");
     for (i = 0; i <= in->max_index; i++) {
         const char *cn = apr_psprintf(p, "%s.%d", name, i);
-        FUZZ_ASSERT(in_list(written, cn) || in_list(deleted, cn),
+        FUZZ_ASSERT(wos_array_contains(written, cn) || wos_array_contains(deleted, cn),
                     "every old chunk is replaced or deleted");
     }
 }

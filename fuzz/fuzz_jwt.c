@@ -25,6 +25,7 @@
 
 #include "fuzz_common.h"
 #include "fuzz_key.h"
+#include "testkeys.h"
 #include "wos_b64.h"
 #include "wos_jwks.h"
 #include "wos_jwt.h"
@@ -39,7 +40,7 @@ static apr_array_header_t *issuers;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     apr_pool_t *g = fuzz_global_pool();
-    const char *doc = fuzz_key_jwks(g), *err = NULL;
+    const char *doc = wos_tk_jwks(g, fuzz_key(), FUZZ_KID), *err = NULL;
 
     if (!doc || wos_jwks_parse(g, doc, strlen(doc), &jwks, &err) != WOS_OK
         || jwks->keys->nelts != 1) {
@@ -55,14 +56,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* "<signing input>.<signature>"; flag bit 4 flips one bit of the signature. */
 static char *sign(apr_pool_t *p, const char *input, int flags)
 {
-    char *sig = fuzz_key_sign(p, fuzz_key(), input, strlen(input));
+    char *token = wos_tk_sign_input_rs256(p, fuzz_key(), input), *sig;
 
-    FUZZ_ASSERT(sig != NULL, "signing");
+    FUZZ_ASSERT(token != NULL, "signing");
+    sig = token + strlen(input) + 1;    /* after "<input>." */
     if (flags & 16) {
         char *c = sig + (size_t)flags % strlen(sig);
         *c = *c == 'A' ? 'B' : 'A';
     }
-    return apr_pstrcat(p, input, ".", sig, NULL);
+    return token;
 }
 
 static void check_claims(const wos_claims *c, const wos_jwt_opts *o, wos_rv rv)

@@ -3,15 +3,14 @@
  * first probable prime p >= a SHA-256 expansion of the label (top two bits
  * set, so that the modulus has exactly the asked size) with gcd(p-1, e) = 1.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <apr_strings.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/sha.h>
 
-#include "wos_b64.h"
 #include "fuzz_key.h"
 
 static BIGNUM *derive_prime(const char *label, const char *which, int bits,
@@ -117,49 +116,4 @@ EVP_PKEY *fuzz_key(void)
         atexit(free_key);
     }
     return the_key;
-}
-
-static char *bn_b64(apr_pool_t *p, EVP_PKEY *k, const char *name)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *bin;
-    int n;
-
-    if (!EVP_PKEY_get_bn_param(k, name, &bn))
-        return NULL;
-    n = BN_num_bytes(bn);
-    bin = apr_palloc(p, (apr_size_t)n + 1);
-    BN_bn2bin(bn, bin);
-    BN_free(bn);
-    return wos_b64url_encode(p, bin, (apr_size_t)n);
-}
-
-char *fuzz_key_jwk(apr_pool_t *p, EVP_PKEY *k, const char *kid)
-{
-    char *n = bn_b64(p, k, OSSL_PKEY_PARAM_RSA_N), *e = bn_b64(p, k, OSSL_PKEY_PARAM_RSA_E);
-
-    if (!n || !e)
-        return NULL;
-    return apr_psprintf(p, "{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\"%s\","
-                        "\"n\":\"%s\",\"e\":\"%s\"}", kid, n, e);
-}
-
-char *fuzz_key_jwks(apr_pool_t *p)
-{
-    char *jwk = fuzz_key_jwk(p, fuzz_key(), FUZZ_KID);
-
-    return jwk ? apr_pstrcat(p, "{\"keys\":[", jwk, "]}", NULL) : NULL;
-}
-
-char *fuzz_key_sign(apr_pool_t *p, EVP_PKEY *k, const char *in, size_t len)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char sig[2048];
-    size_t siglen = sizeof(sig);
-    int ok = md && EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, k, NULL) == 1
-             && EVP_PKEY_get_size(k) <= (int)sizeof(sig)
-             && EVP_DigestSign(md, sig, &siglen, (const unsigned char *)in, len) == 1;
-
-    EVP_MD_CTX_free(md);
-    return ok ? wos_b64url_encode(p, sig, siglen) : NULL;
 }

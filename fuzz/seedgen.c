@@ -18,6 +18,7 @@
 #include <apr_strings.h>
 
 #include "fuzz_key.h"
+#include "testkeys.h"
 #include "wos_b64.h"
 #include "wos_cookie.h"
 #include "wos_seal.h"
@@ -246,12 +247,11 @@ static char *b64(const char *s)
 
 static char *token(const char *hdr, const char *pay)
 {
-    char *in = apr_pstrcat(p, b64(hdr), ".", b64(pay), NULL);
-    char *sig = fuzz_key_sign(p, fuzz_key(), in, strlen(in));
+    char *t = wos_tk_sign_rs256(p, fuzz_key(), hdr, pay);
 
-    if (!sig)
+    if (!t)
         die("sign");
-    return apr_pstrcat(p, in, ".", sig, NULL);
+    return t;
 }
 
 static char *claims(const char *extra, apr_int64_t exp)
@@ -325,16 +325,16 @@ static void jwks_seeds(void)
 {
     EVP_PKEY *small = fuzz_key_derive("mod_auth_workos fuzz key small", 1024);
     EVP_PKEY *big = fuzz_key_derive("mod_auth_workos fuzz key big", 4096);
-    const char *k1 = fuzz_key_jwk(p, fuzz_key(), FUZZ_KID);
+    const char *k1 = wos_tk_jwk(p, fuzz_key(), FUZZ_KID);
     const char *ne = strstr(k1, "\"n\":");
     const char *many = "";
     int i;
 
     if (!small || !big)
         die("derive");
-    puts_("jwks", "one", fuzz_key_jwks(p));
-    puts_("jwks", "three", apr_pstrcat(p, "{\"keys\":[", k1, ",", fuzz_key_jwk(p, small, "small"),
-                                        ",", fuzz_key_jwk(p, big, "big"), "]}", NULL));
+    puts_("jwks", "one", wos_tk_jwks(p, fuzz_key(), FUZZ_KID));
+    puts_("jwks", "three", apr_pstrcat(p, "{\"keys\":[", k1, ",", wos_tk_jwk(p, small, "small"),
+                                        ",", wos_tk_jwk(p, big, "big"), "]}", NULL));
     puts_("jwks", "duplicate", apr_pstrcat(p, "{\"keys\":[", k1, ",", k1, "]}", NULL));
     puts_("jwks", "bare", apr_pstrcat(p, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"b\",", ne, "]}", NULL));
     puts_("jwks", "ops", apr_pstrcat(p, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"o\",\"key_ops\":"
