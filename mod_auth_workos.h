@@ -88,9 +88,6 @@ typedef struct wos_srv_cfg {
     const char *cache_spec;             /* "provider[:args]" as configured */
     const char *cache_name;
     const char *cache_args;
-    const ap_socache_provider_t *cache_provider;
-    ap_socache_instance_t *cache_inst;
-    apr_global_mutex_t *cache_mutex;    /* only for providers that are not MP-safe */
     wos_cache cache;                    /* the seam handed to src/ */
     wos_cache keys_cache;               /* signing-key documents (cache, or a store of their own) */
     wos_keystore *keys;                 /* per process, made in child_init */
@@ -105,7 +102,7 @@ typedef struct wos_req {
     int done;                           /* authentication attempted */
     wos_session *session;
     wos_claims *claims;
-    const apr_array_header_t *identity; /* from the session cache (with token), or NULL */
+    const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -154,6 +151,7 @@ int wos_status_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_status_register_hooks(void);
 void wos_stat_inc(server_rec *s, wos_stat which);
 void wos_stat_authn(request_rec *r, const wos_authn_out *out);
+void wos_stat_refresh(server_rec *s, const wos_authn_out *out);
 void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 
 /* mod_auth_workos_flows.c */

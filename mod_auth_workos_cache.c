@@ -561,9 +561,6 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     apr_pool_cleanup_register(pconf, cs, cache_destroy, apr_pool_cleanup_null);
     if (cs->shared && (rv = open_local(cs, pconf, s)) != OK)
         return rv;
-    sc->cache_provider = cs->primary.provider;
-    sc->cache_inst = cs->primary.inst;
-    sc->cache_mutex = cs->primary.mutex;
     seam(&sc->cache, cs);
     if ((rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
         return rv;
@@ -571,9 +568,6 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     /* Virtual hosts share the main server's cache. */
     for (v = s->next; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
-        vc->cache_provider = sc->cache_provider;
-        vc->cache_inst = sc->cache_inst;
-        vc->cache_mutex = sc->cache_mutex;
         vc->cache = sc->cache;
         vc->keys_cache = sc->keys_cache;
     }
@@ -605,21 +599,20 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
     cache_state *cs = sc->cache.baton;
+    cache_state *keys_cs = sc->keys_cache.baton;
     wos_keystore *ks = NULL;
-    server_rec *v;
-
-    if (cs) {
-        cache_state *ks = sc->keys_cache.baton;
-        reopen_mutex(&cs->primary.mutex, pchild, s);
-        reopen_mutex(&cs->local.mutex, pchild, s);
-        if (ks && ks != cs)
-            reopen_mutex(&ks->primary.mutex, pchild, s);
-        sc->cache_mutex = cs->primary.mutex;
-    }
     wos_vcache *sessions = NULL;
     wos_http_handles *handles = NULL;
     int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
                                                    : sc->session_cache_size;
+    server_rec *v;
+
+    if (cs) {
+        reopen_mutex(&cs->primary.mutex, pchild, s);
+        reopen_mutex(&cs->local.mutex, pchild, s);
+        if (keys_cs && keys_cs != cs)
+            reopen_mutex(&keys_cs->primary.mutex, pchild, s);
+    }
 
     /* Registered first, so it runs last: after the stores and caches that use them. */
     apr_pool_cleanup_register(pchild, NULL, algs_release, apr_pool_cleanup_null);
@@ -632,7 +625,6 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
         handles = NULL;        /* calls then make their own handles */
     for (v = s; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
-        vc->cache_mutex = sc->cache_mutex;
         vc->keys = ks;
         vc->vcache = sessions;
         vc->http_handles = handles;

@@ -11,12 +11,15 @@
  *   satisfies this check: merging is decided per request, so the request-time
  *   check (WOS00102) remains for that case;
  * - WorkOSCache naming a mod_socache provider that is not loaded, or
- *   arguments the provider refuses.
+ *   arguments the provider refuses (post_config opens the same cache, and
+ *   fails the same way, but `configtest` never runs post_config).
+ *
+ * <IfModule> and <IfDefine> need no handling: httpd evaluates them while
+ * reading, and the tree holds only the contents of the active ones.
  */
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <http_core.h>
-#include <mod_so.h>
 
 #include "mod_auth_workos.h"
 
@@ -28,41 +31,9 @@ typedef struct {
     int found[N_REQUIRED];
 } scope_seen;
 
-typedef struct {
-    apr_pool_t *p;
-    server_rec *s;
-    module *(*find_loaded)(server_rec *, const char *);   /* mod_so's lookup, if loaded */
-} walk_ctx;
-
-/* <IfModule>/<IfDefine> sections that are off contribute nothing; others count. */
-static int section_active(const walk_ctx *w, const ap_directive_t *d)
-{
-    const char *arg = d->args ? d->args : "";
-    apr_size_t n = strlen(arg);
-    int neg = *arg == '!', on;
-    char *name;
-
-    if (n && arg[n - 1] == '>')
-        n--;
-    name = apr_pstrmemdup(w->p, arg + neg, n - (apr_size_t)neg);
-    if (!strcasecmp(d->directive, "<IfModule"))
-        on = ap_find_linked_module(name) != NULL
-             || (w->find_loaded && w->find_loaded(w->s, name) != NULL);
-    else if (!strcasecmp(d->directive, "<IfDefine"))
-        on = ap_exists_config_define(name);
-    else
-        return 1;
-    return on != neg;
-}
-
 static int is_vhost(const ap_directive_t *d)
 {
     return !strcasecmp(d->directive, "<VirtualHost");
-}
-
-static int is_conditional(const ap_directive_t *d)
-{
-    return !strcasecmp(d->directive, "<IfModule") || !strcasecmp(d->directive, "<IfDefine");
 }
 
 static int is_workos_authtype(apr_pool_t *p, const ap_directive_t *d)
@@ -73,7 +44,7 @@ static int is_workos_authtype(apr_pool_t *p, const ap_directive_t *d)
 }
 
 /* Which required settings appear under @p d (virtual hosts are scopes of their own). */
-static void collect(const walk_ctx *w, const ap_directive_t *d, scope_seen *seen)
+static void collect(const ap_directive_t *d, scope_seen *seen)
 {
     apr_size_t i;
 
@@ -81,19 +52,19 @@ static void collect(const walk_ctx *w, const ap_directive_t *d, scope_seen *seen
         for (i = 0; i < N_REQUIRED; i++)
             if (!strcasecmp(d->directive, REQUIRED[i]))
                 seen->found[i] = 1;
-        if (d->first_child && !is_vhost(d) && section_active(w, d))
-            collect(w, d->first_child, seen);
+        if (d->first_child && !is_vhost(d))
+            collect(d->first_child, seen);
     }
 }
 
 /* Every active `AuthType WorkOS` in one scope, checked against what the scope sees. */
-static int check_authtypes(const walk_ctx *w, const ap_directive_t *d, const scope_seen *seen)
+static int check_authtypes(apr_pool_t *p, const ap_directive_t *d, const scope_seen *seen)
 {
     int bad = 0;
     apr_size_t i;
 
     for (; d; d = d->next) {
-        if (is_workos_authtype(w->p, d)) {
+        if (is_workos_authtype(p, d)) {
             for (i = 0; i < N_REQUIRED; i++) {
                 if (seen->found[i])
                     continue;
@@ -104,25 +75,23 @@ static int check_authtypes(const walk_ctx *w, const ap_directive_t *d, const sco
                 bad = 1;
             }
         }
-        if (d->first_child && !is_vhost(d) && section_active(w, d))
-            bad |= check_authtypes(w, d->first_child, seen);
+        if (d->first_child && !is_vhost(d))
+            bad |= check_authtypes(p, d->first_child, seen);
     }
     return bad;
 }
 
-/* Each virtual host (at the top or in active conditionals) adds to the main scope. */
-static int check_vhosts(const walk_ctx *w, const ap_directive_t *d, const scope_seen *main_seen)
+/* Each virtual host (all at the top of the tree) adds to the main scope. */
+static int check_vhosts(apr_pool_t *p, const ap_directive_t *d, const scope_seen *main_seen)
 {
     int bad = 0;
 
     for (; d; d = d->next) {
         if (is_vhost(d)) {
             scope_seen vh = *main_seen;
-            collect(w, d->first_child, &vh);
-            bad |= check_authtypes(w, d->first_child, &vh);
+            collect(d->first_child, &vh);
+            bad |= check_authtypes(p, d->first_child, &vh);
         }
-        else if (d->first_child && is_conditional(d) && section_active(w, d))
-            bad |= check_vhosts(w, d->first_child, main_seen);
     }
     return bad;
 }
@@ -138,7 +107,6 @@ static int check_cache(apr_pool_t *ptemp, server_rec *s)
 
     prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
     if (!prov) {
-        /* Without WorkOSCache the default only matters where the module is used. */
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, NULL,
                      "WOS00702: WorkOSCache %s: no mod_socache provider '%s' is loaded "
                      "(LoadModule socache_%s_module)", sc->cache_spec ? sc->cache_spec : name,
@@ -156,33 +124,19 @@ static int check_cache(apr_pool_t *ptemp, server_rec *s)
     return 0;
 }
 
-/* Whether any WorkOS directive or `AuthType WorkOS` is configured (active). */
-static int module_in_use(const walk_ctx *w, const ap_directive_t *d)
-{
-    for (; d; d = d->next) {
-        if (is_workos_authtype(w->p, d) || !strncasecmp(d->directive, "WorkOS", 6))
-            return 1;
-        if (d->first_child && section_active(w, d) && module_in_use(w, d->first_child))
-            return 1;
-    }
-    return 0;
-}
-
 static int wos_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                             server_rec *s)
 {
-    walk_ctx w = {ptemp, s, APR_RETRIEVE_OPTIONAL_FN(ap_find_loaded_module_symbol)};
     scope_seen main_seen;
     int bad;
 
     (void)pconf;
     (void)plog;
-    if (!ap_conftree || !module_in_use(&w, ap_conftree))
-        return OK;      /* loaded but unused: nothing to check, no cache needed */
     memset(&main_seen, 0, sizeof(main_seen));
-    collect(&w, ap_conftree, &main_seen);
-    bad = check_authtypes(&w, ap_conftree, &main_seen);
-    bad |= check_vhosts(&w, ap_conftree, &main_seen);
+    collect(ap_conftree, &main_seen);
+    bad = check_authtypes(ptemp, ap_conftree, &main_seen);
+    bad |= check_vhosts(ptemp, ap_conftree, &main_seen);
+    /* Loaded means a cache is opened (post_config), used or not: check it alike. */
     bad |= check_cache(ptemp, s);
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }

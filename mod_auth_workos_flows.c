@@ -343,8 +343,7 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     in.cookie = cin.value;
     in.switch_org = org;
     wos_authn_check(r->pool, &in, &out);
-    if (out.upstream_called)
-        wos_stat_inc(r->server, WOS_STAT_REFRESH_CALLS);
+    wos_stat_refresh(r->server, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);
     switch (out.outcome) {

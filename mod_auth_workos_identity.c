@@ -3,7 +3,6 @@
  * CGI/PHP/SSI, headers for proxied backends) and removing forged copies of
  * it from what clients send.
  */
-#include <string.h>
 #include <strings.h>
 #include <apr_strings.h>
 
@@ -104,20 +103,23 @@ void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st
 {
     int pass = wos_cfg_int(c->pass_claims, WOS_PASS_ENV);
     int token = wos_cfg_int(c->pass_token, 0);
-    const apr_array_header_t *vars;
+    const apr_array_header_t *vars = st->identity;
     int i;
 
     if (!pass)
         return;
-    vars = st->identity ? st->identity
-                        : wos_identity_vars(r->pool, st->session, st->claims, token);
+    if (!vars) {
+        vars = wos_identity_vars(r->pool, st->session, st->claims, token);
+    }
+    else if (token) {
+        /* The cache's list is shared: the token goes on a copy of the array. */
+        apr_array_header_t *copy = apr_array_copy(r->pool, vars);
+        wos_identity_add_token(r->pool, copy, st->session);
+        vars = copy;
+    }
     make_room(r, pass);
     for (i = 0; i < vars->nelts; i++) {
         const wos_identity_var *v = &APR_ARRAY_IDX(vars, i, wos_identity_var);
-        /* The cached list always ends with the token. */
-        if (!token && st->identity && i == vars->nelts - 1
-            && strcmp(v->env, "WORKOS_ACCESS_TOKEN") == 0)
-            break;
         if (pass & WOS_PASS_ENV)
             apr_table_addn(r->subprocess_env, v->env, v->value);
         if (pass & WOS_PASS_HEADERS)

@@ -99,39 +99,39 @@ void wos_stat_inc(server_rec *s, wos_stat which)
         apr_atomic_inc64(&c[which]);
 }
 
-void wos_stat_authn(request_rec *r, const wos_authn_out *out)
+/* What a refresh attempt did, as the core reports it (sessions and org switches). */
+void wos_stat_refresh(server_rec *s, const wos_authn_out *out)
 {
-    server_rec *s = r->server;
+    static const wos_stat failed[] = {
+        [WOS_REFRESH_FAILED_GRANT] = WOS_STAT_REFRESH_FAILED_GRANT,
+        [WOS_REFRESH_FAILED_REJECTED] = WOS_STAT_REFRESH_FAILED_REJECTED,
+        [WOS_REFRESH_FAILED_UNAVAILABLE] = WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
+    };
 
-    switch (out->outcome) {
-    case WOS_AUTHN_OK:
-        wos_stat_inc(s, WOS_STAT_AUTHENTICATED);
-        if (out->cached)
-            wos_stat_inc(s, WOS_STAT_CACHE_HITS);
-        break;
-    case WOS_AUTHN_NONE:
-        wos_stat_inc(s, WOS_STAT_ANONYMOUS);
-        break;
-    case WOS_AUTHN_INVALID:
-        wos_stat_inc(s, WOS_STAT_INVALID);
-        break;
-    case WOS_AUTHN_ENDED:
-        wos_stat_inc(s, WOS_STAT_ENDED);
-        wos_stat_inc(s, out->error && !strcmp(out->error, "invalid_grant")
-                        ? WOS_STAT_REFRESH_FAILED_GRANT : WOS_STAT_REFRESH_FAILED_REJECTED);
-        break;
-    case WOS_AUTHN_RETRY:
-        wos_stat_inc(s, WOS_STAT_UNAVAILABLE);
-        wos_stat_inc(s, WOS_STAT_REFRESH_FAILED_UNAVAILABLE);
-        break;
-    case WOS_AUTHN_NOKEYS:
-        wos_stat_inc(s, WOS_STAT_NOKEYS);
-        break;
-    }
-    if (out->outcome == WOS_AUTHN_OK && out->refreshed)
-        wos_stat_inc(s, WOS_STAT_REFRESHED);
     if (out->upstream_called)
         wos_stat_inc(s, WOS_STAT_REFRESH_CALLS);
+    if (out->refresh_failed != WOS_REFRESH_NOT_FAILED)
+        wos_stat_inc(s, failed[out->refresh_failed]);
+}
+
+void wos_stat_authn(request_rec *r, const wos_authn_out *out)
+{
+    static const wos_stat outcome[] = {
+        [WOS_AUTHN_OK] = WOS_STAT_AUTHENTICATED,
+        [WOS_AUTHN_NONE] = WOS_STAT_ANONYMOUS,
+        [WOS_AUTHN_INVALID] = WOS_STAT_INVALID,
+        [WOS_AUTHN_ENDED] = WOS_STAT_ENDED,
+        [WOS_AUTHN_RETRY] = WOS_STAT_UNAVAILABLE,
+        [WOS_AUTHN_NOKEYS] = WOS_STAT_NOKEYS,
+    };
+    server_rec *s = r->server;
+
+    wos_stat_inc(s, outcome[out->outcome]);
+    if (out->outcome == WOS_AUTHN_OK && out->cached)
+        wos_stat_inc(s, WOS_STAT_CACHE_HITS);
+    if (out->outcome == WOS_AUTHN_OK && out->refreshed)
+        wos_stat_inc(s, WOS_STAT_REFRESHED);
+    wos_stat_refresh(s, out);
 }
 
 /* The keystore's report of a JWKS fetch; the baton is the request's server. */

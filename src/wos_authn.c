@@ -75,12 +75,15 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
     if (rv == WOS_EUPSTREAM) {
         out->outcome = WOS_AUTHN_ENDED;
         out->error = res->error ? res->error : "refresh_failed";
+        out->refresh_failed = strcmp(out->error, "invalid_grant") == 0
+                              ? WOS_REFRESH_FAILED_GRANT : WOS_REFRESH_FAILED_REJECTED;
         out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s", out->error);
         return;
     }
     if (rv != WOS_OK) {
         /* Retryable: a token that still works keeps being served. */
         out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_RETRY;
+        out->refresh_failed = WOS_REFRESH_FAILED_UNAVAILABLE;
         out->retry_after = res->retry_after_sec > 0 ? res->retry_after_sec : 5;
         out->reason = apr_psprintf(p, "refresh unavailable: %s", err ? err : "unknown");
         return;
@@ -102,29 +105,28 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
     out->reason = "session refreshed";
 }
 
-/* Until when a verification holds: the token's expiry, less the refresh window. */
-static void remember(const wos_authn_in *in, const char *cookie, const wos_authn_out *out)
+/* The cache key of @p cookie under these settings; 0: no key, no cache. */
+static int session_key(const wos_authn_in *in, const char *cookie,
+                       unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    unsigned char key[WOS_VCACHE_KEY_LEN];
+    return in->vcache && cookie
+           && wos_vcache_key_memo(in->memo, in->memo_pool, cookie,
+                                  in->fingerprint ? in->fingerprint : "", key) == WOS_OK;
+}
 
-    if (!in->vcache || !cookie || out->outcome != WOS_AUTHN_OK || !out->claims)
-        return;
-    if (wos_vcache_key_memo(in->vcache, in->memo, in->memo_pool, cookie,
-                            in->fingerprint ? in->fingerprint : "", key) != WOS_OK)
+/* Until when a verification holds: the token's expiry, less the refresh window. */
+static void remember(const wos_authn_in *in, const unsigned char *key,
+                     const wos_authn_out *out)
+{
+    if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
     wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
                    out->session, out->claims);
 }
 
-static int recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
+                  wos_authn_out *out)
 {
-    unsigned char key[WOS_VCACHE_KEY_LEN];
-
-    if (!in->vcache || in->switch_org)
-        return 0;
-    if (wos_vcache_key_memo(in->vcache, in->memo, in->memo_pool, in->cookie,
-                            in->fingerprint ? in->fingerprint : "", key) != WOS_OK)
-        return 0;
     if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims,
                        &out->identity) != WOS_OK)
         return 0;
@@ -138,18 +140,25 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
 
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
+    unsigned char key[WOS_VCACHE_KEY_LEN];
+    int keyed;
+
     memset(out, 0, sizeof(*out));
     if (!in->cookie || !*in->cookie) {
         out->outcome = WOS_AUTHN_NONE;
         out->reason = "no session cookie";
         return;
     }
-    if (recall(p, in, out))
+    /* An organization switch always goes to WorkOS, and its result is not kept. */
+    keyed = !in->switch_org && session_key(in, in->cookie, key);
+    if (keyed && recall(p, in, key, out))
         return;
     check(p, in, out);
     /* A refreshed session is remembered under the cookie it is now sent as. */
-    if (!in->switch_org)
-        remember(in, out->refreshed ? out->new_cookie : in->cookie, out);
+    if (keyed && out->refreshed)
+        keyed = session_key(in, out->new_cookie, key);
+    if (keyed)
+        remember(in, key, out);
 }
 
 static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)

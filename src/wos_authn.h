@@ -39,15 +39,24 @@ typedef struct wos_authn_in {
     apr_pool_t *memo_pool;                 /**< where @p memo keeps its copy */
 } wos_authn_in;
 
+/** Why a refresh failed (what the status page counts). */
+typedef enum {
+    WOS_REFRESH_NOT_FAILED = 0,     /**< no refresh, or one that worked */
+    WOS_REFRESH_FAILED_GRANT,       /**< WorkOS: invalid_grant */
+    WOS_REFRESH_FAILED_REJECTED,    /**< WorkOS: another refusal */
+    WOS_REFRESH_FAILED_UNAVAILABLE  /**< WorkOS unreachable, slow or 5xx/429 */
+} wos_refresh_failure;
+
 typedef struct wos_authn_out {
     wos_authn_outcome outcome;
     wos_session *session;
     wos_claims *claims;
-    const apr_array_header_t *identity;  /**< cached wos_identity_vars() (with token), or NULL */
+    const apr_array_header_t *identity;  /**< cached wos_identity_vars() (no token), or NULL */
     const char *new_cookie;     /**< sealed value to set (after a refresh), else NULL */
     int refreshed;              /**< 1 when a refresh happened (shared or own) */
     int cached;                 /**< 1 when the verified-session cache answered */
     int upstream_called;        /**< 1 when this request called WorkOS to refresh */
+    wos_refresh_failure refresh_failed;
     int keys_fetched;           /**< 1 when this request fetched the JWKS */
     long retry_after;           /**< for WOS_AUTHN_RETRY */
     const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED */

@@ -91,7 +91,7 @@ static void add_token_claims(apr_pool_t *p, apr_array_header_t *vars, const wos_
 }
 
 static void add_session(apr_pool_t *p, apr_array_header_t *vars, const wos_session *s,
-                        const wos_claims *c, int with_token)
+                        const wos_claims *c)
 {
     const char *imp = s && s->impersonator_email ? s->impersonator_email
                     : c ? c->act_sub : NULL;
@@ -103,8 +103,11 @@ static void add_session(apr_pool_t *p, apr_array_header_t *vars, const wos_sessi
     if (c && c->exp > 0)
         add(p, vars, "ACCESS_TOKEN_EXPIRES", "Access-Token-Expires",
             apr_psprintf(p, "%" APR_INT64_T_FMT, c->exp));
-    if (with_token)
-        add(p, vars, "ACCESS_TOKEN", "Access-Token", s ? s->access_token : NULL);
+}
+
+void wos_identity_add_token(apr_pool_t *p, apr_array_header_t *vars, const wos_session *s)
+{
+    add(p, vars, "ACCESS_TOKEN", "Access-Token", s ? s->access_token : NULL);
 }
 
 apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
@@ -114,7 +117,9 @@ apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
 
     add_user(p, vars, s, c);
     add_token_claims(p, vars, s, c);
-    add_session(p, vars, s, c, with_token);
+    add_session(p, vars, s, c);
+    if (with_token)
+        wos_identity_add_token(p, vars, s);
     return vars;
 }
 

@@ -35,6 +35,9 @@ typedef struct wos_identity_var {
 apr_array_header_t *wos_identity_vars(apr_pool_t *p, const wos_session *s,
                                       const wos_claims *c, int with_token);
 
+/** Append WORKOS_ACCESS_TOKEN (when @p s has a token): what @p with_token adds. */
+void wos_identity_add_token(apr_pool_t *p, apr_array_header_t *vars, const wos_session *s);
+
 /**
  * 1 if an incoming request header named @p name must be removed before the
  * module sets identity: it equals, case-insensitively and with '-' and '_'

@@ -315,9 +315,7 @@ static json_t *read_object(reader *r)
         if (r->s >= r->end || *r->s != '"')
             goto bad;
         if (!read_string(r, &key, &klen))
-            goto out;
-        if (memchr(key, '\0', klen))
-            goto bad;
+            goto out;       /* (never holds a NUL: raw and \u0000 are refused) */
         skip_ws(r);
         if (r->s >= r->end || *r->s != ':')
             goto bad;

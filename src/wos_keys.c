@@ -283,7 +283,11 @@ static wos_rv fetch_once(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *c
     return WOS_EUNAVAIL;
 }
 
-/* The current generation if it is fresh and (when asked) knows @p kid. */
+/*
+ * The current generation if it is fresh and (when asked) knows @p kid. A kid
+ * it lists twice counts as known: refetching cannot help, and the caller
+ * refuses it (wos_jwks_ambiguous) without a trip to the shared cache.
+ */
 static const wos_jwks *current(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx,
                                const char *kid)
 {
@@ -293,7 +297,8 @@ static const wos_jwks *current(wos_keystore *ks, apr_pool_t *rp, const wos_keys_
     apr_thread_mutex_lock(ks->mu);
     slot = slot_of(ks, rp, ctx);
     if (slot->cur && apr_time_now() < slot->cur->expires
-        && (!kid || wos_jwks_find(slot->cur->set, kid)))
+        && (!kid || wos_jwks_find(slot->cur->set, kid)
+            || wos_jwks_ambiguous(slot->cur->set, kid)))
         set = gen_borrow(ks, slot->cur, rp);
     apr_thread_mutex_unlock(ks->mu);
     return set;

@@ -199,7 +199,8 @@ static EVP_CIPHER_CTX *cipher_ctx(apr_pool_t *p)
  * AES-256-CBC with PKCS#7 padding, either direction. @p out must hold
  * in_len + 16 bytes. WOS_EINVAL when decryption finds bad padding.
  */
-static wos_rv aes_cbc(apr_pool_t *p, int encrypt, const char *password, const char *esalt,
+static wos_rv aes_cbc(apr_pool_t *p, EVP_MD_CTX *md, int encrypt, const char *password,
+                      const char *esalt,
                       const unsigned char *iv, const unsigned char *in, apr_size_t in_len,
                       unsigned char *out, apr_size_t *out_len)
 {
@@ -210,7 +211,7 @@ static wos_rv aes_cbc(apr_pool_t *p, int encrypt, const char *password, const ch
 
     if (!ctx || in_len > INT_MAX - 16)
         return WOS_ECRYPTO;
-    rv = derive_key(md_ctx(p), password, esalt, key);
+    rv = derive_key(md, password, esalt, key);
     if (rv == WOS_OK
         && (EVP_CipherInit_ex2(ctx, wos_algs_get()->aes_256_cbc, key, iv, encrypt, NULL) != 1
             || EVP_CipherUpdate(ctx, out, &n1, in, (int)in_len) != 1))
@@ -277,8 +278,8 @@ static wos_rv seal_args_check(const char *password, const char *data, apr_size_t
 }
 
 /* Everything the MAC covers: prefix, id, fresh salt and IV, ciphertext, expiry. */
-static wos_rv seal_body(apr_pool_t *p, const char *password, const char *data,
-                        apr_size_t len, const char *exp, const char **body)
+static wos_rv seal_body(apr_pool_t *p, EVP_MD_CTX *md, const char *password,
+                        const char *data, apr_size_t len, const char *exp, const char **body)
 {
     unsigned char iv[SEAL_IV_BYTES], *ct = apr_palloc(p, len + SEAL_IV_BYTES);
     const char *esalt;
@@ -287,8 +288,8 @@ static wos_rv seal_body(apr_pool_t *p, const char *password, const char *data,
 
     if ((rv = random_salt(p, &esalt)) != WOS_OK
         || (rv = wos_rand_bytes(iv, sizeof(iv))) != WOS_OK
-        || (rv = aes_cbc(p, 1, password, esalt, iv, (const unsigned char *)(data ? data : ""),
-                         len, ct, &ct_len)) != WOS_OK)
+        || (rv = aes_cbc(p, md, 1, password, esalt, iv,
+                         (const unsigned char *)(data ? data : ""), len, ct, &ct_len)) != WOS_OK)
         return rv;
     *body = apr_pstrcat(p, SEAL_PREFIX "*" SEAL_PWID "*", esalt, "*",
                         wos_b64url_encode(p, iv, sizeof(iv)), "*",
@@ -301,6 +302,7 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
 {
     unsigned char mac[SEAL_MAC_BYTES];
     const char *hsalt, *exp, *body;
+    EVP_MD_CTX *md;
     wos_rv rv;
 
     *out = NULL;
@@ -309,9 +311,10 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
         return rv;
     if (seal_length(len, strlen(exp)) > WOS_SEAL_MAX_INPUT)
         return WOS_ETOOBIG;
-    if ((rv = seal_body(p, password, data, len, exp, &body)) != WOS_OK
+    md = md_ctx(p);      /* one digest context for both key derivations and the MAC */
+    if ((rv = seal_body(p, md, password, data, len, exp, &body)) != WOS_OK
         || (rv = random_salt(p, &hsalt)) != WOS_OK
-        || (rv = compute_mac(md_ctx(p), password, hsalt, body, strlen(body), mac)) != WOS_OK)
+        || (rv = compute_mac(md, password, hsalt, body, strlen(body), mac)) != WOS_OK)
         return rv;
     *out = apr_pstrcat(p, body, "*", hsalt, "*", wos_b64url_encode(p, mac, sizeof(mac)),
                        SEAL_SUFFIX, NULL);
@@ -408,11 +411,10 @@ static wos_rv check_passwords(const apr_array_header_t *passwords, const char **
 }
 
 /* Index of the first password whose MAC matches, or -1. */
-static wos_rv find_password(apr_pool_t *p, const seal_parts *sp,
+static wos_rv find_password(EVP_MD_CTX *ctx, const seal_parts *sp,
                             const apr_array_header_t *passwords, int *index)
 {
     unsigned char mac[SEAL_MAC_BYTES];
-    EVP_MD_CTX *ctx = md_ctx(p);
     int i;
 
     *index = -1;
@@ -442,12 +444,13 @@ static int seal_expired(const seal_parts *sp, apr_int64_t now_ms)
     return sp->exp_ms <= now_ms - skew;
 }
 
-static wos_rv decrypt_payload(apr_pool_t *p, const seal_parts *sp, const char *password,
-                              char **out, apr_size_t *outlen, const char **err)
+static wos_rv decrypt_payload(apr_pool_t *p, EVP_MD_CTX *md, const seal_parts *sp,
+                              const char *password, char **out, apr_size_t *outlen,
+                              const char **err)
 {
     unsigned char *pt = apr_palloc(p, sp->ct_len + SEAL_IV_BYTES + 1);
     apr_size_t n = 0;
-    wos_rv rv = aes_cbc(p, 0, password, sp->esalt, sp->iv, sp->ct, sp->ct_len, pt, &n);
+    wos_rv rv = aes_cbc(p, md, 0, password, sp->esalt, sp->iv, sp->ct, sp->ct_len, pt, &n);
 
     if (rv != WOS_OK)
         return fail(err, "decryption failed", rv);
@@ -476,6 +479,7 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
                   char **out, apr_size_t *outlen, int *pw_index, const char **err)
 {
     const char *why = NULL;
+    EVP_MD_CTX *md = NULL;
     seal_parts sp;
     int idx = -1;
     wos_rv rv;
@@ -487,7 +491,8 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
     if ((rv = unseal_input_check(sealed, sealed_len, passwords, &why)) != WOS_OK
         || (rv = parse_seal(p, sealed, sealed_len, &sp, &why)) != WOS_OK)
         goto leave;
-    if ((rv = find_password(p, &sp, passwords, &idx)) != WOS_OK) {
+    md = md_ctx(p);      /* one digest context for every MAC and the key derivation */
+    if ((rv = find_password(md, &sp, passwords, &idx)) != WOS_OK) {
         why = "mac computation failed";
         goto leave;
     }
@@ -501,7 +506,8 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
         why = "seal expired";
         goto leave;
     }
-    rv = decrypt_payload(p, &sp, APR_ARRAY_IDX(passwords, idx, const char *), out, outlen, &why);
+    rv = decrypt_payload(p, md, &sp, APR_ARRAY_IDX(passwords, idx, const char *), out, outlen,
+                         &why);
     if (rv == WOS_OK)
         *pw_index = idx;
 leave:

@@ -22,7 +22,7 @@ struct vc_entry {
     apr_int64_t valid_until;
     wos_session *session;
     wos_claims *claims;
-    const apr_array_header_t *identity;  /* wos_identity_vars() with the token */
+    const apr_array_header_t *identity;  /* wos_identity_vars() without the token */
     int refs;                       /* readers' pools holding it (under the lock) */
     int dropped;                    /* out of the index: freed with the last reader */
     vc_entry *prev, *next;          /* LRU list: head is the most recent */
@@ -62,7 +62,7 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
     return WOS_OK;
 }
 
-wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
+wos_rv wos_vcache_key(const char *cookie, const char *fingerprint,
                       unsigned char key[WOS_VCACHE_KEY_LEN])
 {
     const wos_algs *algs = wos_algs_get();
@@ -70,7 +70,6 @@ wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fing
     unsigned int n = 0;
     int ok;
 
-    (void)vc;
     ok = md && EVP_DigestInit_ex2(md, algs->sha256, NULL) == 1
          && EVP_DigestUpdate(md, fingerprint, strlen(fingerprint) + 1) == 1
          && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1
@@ -79,7 +78,7 @@ wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fing
     return ok ? WOS_OK : WOS_ECRYPTO;
 }
 
-wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t *mp,
+wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
                            const char *cookie, const char *fingerprint,
                            unsigned char key[WOS_VCACHE_KEY_LEN])
 {
@@ -91,7 +90,7 @@ wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t 
         memcpy(key, m->key, WOS_VCACHE_KEY_LEN);
         return WOS_OK;
     }
-    if (wos_vcache_key(vc, cookie, fingerprint, key) != WOS_OK) {
+    if (wos_vcache_key(cookie, fingerprint, key) != WOS_OK) {
         if (m)
             m->len = 0;
         return WOS_ECRYPTO;
@@ -213,7 +212,6 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
                       apr_int64_t now, wos_session **s, wos_claims **c,
                       const apr_array_header_t **identity)
 {
-    vc_ref *ref = apr_palloc(rp, sizeof(*ref));
     vc_entry *e;
     wos_rv rv = WOS_ENOKEY;
 
@@ -234,6 +232,7 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
     }
     apr_thread_mutex_unlock(vc->mu);
     if (rv == WOS_OK) {
+        vc_ref *ref = apr_palloc(rp, sizeof(*ref));
         ref->vc = vc;
         ref->e = e;
         apr_pool_cleanup_register(rp, ref, release, apr_pool_cleanup_null);
@@ -258,7 +257,7 @@ void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_
     e->valid_until = valid_until;
     e->session = dup_session(ep, s);
     e->claims = dup_claims(ep, c);
-    e->identity = wos_identity_vars(ep, e->session, e->claims, 1);
+    e->identity = wos_identity_vars(ep, e->session, e->claims, 0);
 
     apr_thread_mutex_lock(vc->mu);
     old = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);

@@ -26,7 +26,7 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out);
  * WOS_OK means there is no key: the caller must not use the cache (an unset
  * key would make every cookie the same entry).
  */
-wos_rv wos_vcache_key(const wos_vcache *vc, const char *cookie, const char *fingerprint,
+wos_rv wos_vcache_key(const char *cookie, const char *fingerprint,
                       unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**
@@ -50,7 +50,7 @@ typedef struct wos_vcache_memo {
  * computed and remembered in memory from @p mp (the connection's pool;
  * at most about twice WOS_VCACHE_MEMO_MAX over the connection's life).
  */
-wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t *mp,
+wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
                            const char *cookie, const char *fingerprint,
                            unsigned char key[WOS_VCACHE_KEY_LEN]);
 
@@ -61,7 +61,7 @@ wos_rv wos_vcache_key_memo(const wos_vcache *vc, wos_vcache_memo *m, apr_pool_t 
  * @p rp ends (which must be before the cache's pool ends). The session's
  * `user` JSON is not kept (NULL): the request path does not need it.
  * @p identity (may be NULL) receives wos_identity_vars() of the entry, made
- * once when it was cached, with the access token as the last variable.
+ * once when it was cached, without the access token.
  */
 wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
                       apr_int64_t now, wos_session **s, wos_claims **c,

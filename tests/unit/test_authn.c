@@ -29,6 +29,7 @@ typedef struct fake {
     volatile apr_uint32_t fetches, calls;
     int jwks_fail;
     wos_rv refresh_answer;       /* WOS_OK, WOS_EUPSTREAM or WOS_EUNAVAIL */
+    const char *refusal;         /* WorkOS's error with WOS_EUPSTREAM (NULL: invalid_grant) */
     const char *new_sub;         /* sub of the issued token (the answer's user is USER) */
     const char *issued_at;       /* the access token the last refresh issued */
     apr_int64_t issued_exp;
@@ -79,8 +80,8 @@ static wos_rv fake_refresh(apr_pool_t *p, const wos_api_cfg *c, const char *refr
     r->retry_after_sec = -1;
     if (f->refresh_answer == WOS_EUPSTREAM) {
         r->http_status = 400;
-        r->error = "invalid_grant";
-        *err = "WorkOS refused the request (HTTP 400, invalid_grant)";
+        r->error = f->refusal ? f->refusal : "invalid_grant";
+        *err = "WorkOS refused the request (HTTP 400)";
         return WOS_EUPSTREAM;
     }
     if (f->refresh_answer != WOS_OK) {
@@ -424,6 +425,7 @@ static void assert_refreshed(fixture *f, const wos_authn_out *o)
 
     assert_outcome(o, WOS_AUTHN_OK);
     ck_assert_int_eq(o->refreshed, 1);
+    ck_assert_int_eq(o->refresh_failed, WOS_REFRESH_NOT_FAILED);
     ck_assert_ptr_nonnull(o->new_cookie);
     ck_assert_ptr_nonnull(o->claims);
     ck_assert_int_eq(o->claims->exp, f->fk.issued_exp);
@@ -483,8 +485,23 @@ START_TEST(expired_refresh_invalid_grant)
     assert_outcome(&o, WOS_AUTHN_ENDED);
     ck_assert_ptr_nonnull(o.error);
     ck_assert_str_eq(o.error, "invalid_grant");
+    ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_GRANT);
     ck_assert_ptr_null(o.new_cookie);
     assert_reason_clean(&o, c);
+}
+END_TEST
+
+START_TEST(expired_refresh_rejected_otherwise)
+{
+    fixture *f = fixture_new();
+    wos_authn_out o;
+
+    f->fk.refresh_answer = WOS_EUPSTREAM;
+    f->fk.refusal = "invalid_client";
+    o = check(f, cookie(PW_NEW, -120));
+    assert_outcome(&o, WOS_AUTHN_ENDED);
+    ck_assert_str_eq(o.error, "invalid_client");
+    ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_REJECTED);
 }
 END_TEST
 
@@ -497,6 +514,7 @@ START_TEST(expired_refresh_unavailable)
     f->fk.refresh_answer = WOS_EUNAVAIL;
     o = check(f, c);
     assert_outcome(&o, WOS_AUTHN_RETRY);
+    ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_UNAVAILABLE);
     ck_assert_int_eq(o.retry_after, 7);
     ck_assert_ptr_null(o.new_cookie);
     assert_reason_clean(&o, c);
@@ -517,7 +535,8 @@ START_TEST(refresh_before_unavailable_still_valid)
     ck_assert_ptr_nonnull(o.claims);
     ck_assert_str_eq(o.claims->sid, "sid_01");
     ck_assert_str_eq(o.session->access_token, at);
-    ck_assert_uint_eq(calls(f), 1);           /* it did try */
+    ck_assert_uint_eq(calls(f), 1);           /* it did try, and that failure counts */
+    ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_UNAVAILABLE);
 }
 END_TEST
 
@@ -555,6 +574,7 @@ START_TEST(refreshed_token_for_other_user_not_served)
     o = check(f, cookie(PW_NEW, -120));
     assert_outcome(&o, WOS_AUTHN_RETRY);
     ck_assert_int_eq(o.upstream_called, 1);
+    ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_NOT_FAILED);   /* it worked; verify failed */
     /* The old refresh token is spent: the new cookie is kept, but nobody is served. */
     ck_assert_ptr_nonnull(o.new_cookie);
     ck_assert(o.claims == NULL || strcmp(o.claims->sub, "user_02") != 0);
@@ -649,6 +669,7 @@ static Suite *authn_suite(void)
     tcase_add_test(rf, expired_refresh_rotates_password);
     tcase_add_test(rf, concurrent_request_shares_refresh);
     tcase_add_test(rf, expired_refresh_invalid_grant);
+    tcase_add_test(rf, expired_refresh_rejected_otherwise);
     tcase_add_test(rf, expired_refresh_unavailable);
     tcase_add_test(rf, refresh_before_unavailable_still_valid);
     tcase_add_test(rf, refresh_before_ok_refreshes);

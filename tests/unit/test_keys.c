@@ -233,6 +233,33 @@ START_TEST(hot_path_does_not_touch_cache)
 }
 END_TEST
 
+/* A kid listed twice stays on the hot path: the caller refuses it, no refetch helps. */
+START_TEST(ambiguous_kid_does_not_touch_cache)
+{
+    fixture *f = fixture_new();
+    wos_keystore *ks = ks_new();
+    wos_memcache_counts n;
+    int i;
+
+    f->src.doc = apr_psprintf(tp, "{\"keys\":[%s,%s,%s]}",
+                              wos_tk_jwk(tp, wos_tk_rsa2048(), "k1"),
+                              wos_tk_jwk(tp, wos_tk_rsa2048(), "dup"),
+                              wos_tk_jwk(tp, wos_tk_rsa2048b(), "dup"));
+    prime(ks, f);
+    wos_memcache_reset_counts(f->mc);
+    for (i = 0; i < 5; i++) {
+        got g = get(ks, tp, f, "dup");
+        ck_assert_int_eq(g.rv, WOS_OK);
+        ck_assert(wos_jwks_ambiguous(g.set, "dup"));
+        ck_assert_ptr_null(wos_jwks_find(g.set, "dup"));
+        ck_assert_int_eq(g.fetched, 0);
+    }
+    n = wos_memcache_get_counts(f->mc);
+    ck_assert_int_eq(n.gets + n.sets + n.adds + n.removes, 0);
+    ck_assert_uint_eq(fetches(f), 1);
+}
+END_TEST
+
 /* ---- unknown kids ----------------------------------------------------------- */
 
 START_TEST(unknown_kid_refetch_is_throttled)
@@ -658,6 +685,7 @@ static Suite *keys_suite(void)
     wos_tk_init();  /* once, before Check forks */
     tcase_add_test(share, first_fetch_shared_with_other_process);
     tcase_add_test(share, hot_path_does_not_touch_cache);
+    tcase_add_test(share, ambiguous_kid_does_not_touch_cache);
     tcase_add_test(kid, unknown_kid_refetch_is_throttled);
     tcase_add_test(kid, unknown_kid_refetch_finds_rotated_key);
     tcase_add_test(kid, newer_generation_adopted_without_fetch);
