@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import flowlib
 from harness import httpd as hd
 from harness.backend import Backend
 from harness.cookies import Sealer, Secrets, Session, sdk_session
@@ -149,6 +150,12 @@ def make_session(emulator, sealer, secrets):
 @pytest.fixture(scope="module")
 def seal_json(sealer):
     return sealer.seal_json
+
+
+@pytest.fixture
+def browser(site, secrets, creds):
+    """A fresh flowlib.Browser on the requesting module's `site` fixture."""
+    return flowlib.Browser(site, secrets, creds.password)
 
 
 @pytest.fixture

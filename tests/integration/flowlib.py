@@ -14,9 +14,11 @@ import json
 import re
 import subprocess
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
+import pytest
 import requests
 
 from harness import client
@@ -92,6 +94,24 @@ def server_conf(emulator, creds, *extra, rotation=False):
              f"WorkOSLogoutReturnTo {BYE}", f"WorkOSSwitchOrganizationURI {SWITCH}",
              *extra]
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def clean_emulator(emulator):
+    """Each test starts and ends with the emulator reset (no fault, counters at
+    zero); autouse in the test modules that import it."""
+    emulator.reset()
+    yield
+    emulator.reset()
+
+
+def fresh_httpd(httpd_factory, request, conf, mpm=None):
+    """An httpd started for the requesting test only, named after it;
+    conf(h) -> its configuration."""
+    # Short: the cgid socket path under its run directory must fit in a sockaddr_un.
+    name = re.sub(r"[^\w-]", "_", request.node.name.removeprefix("test_"))[:24]
+    h = httpd_factory(f"{name}-{time.monotonic_ns() % 10**6}", mpm=mpm)
+    return h.start(conf(h))
 
 
 def site(h, server, *location_extra):

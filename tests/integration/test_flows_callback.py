@@ -21,11 +21,6 @@ def site(httpd_factory, emulator, creds):
     return h
 
 
-@pytest.fixture
-def browser(site, secrets, creds):
-    return fl.Browser(site, secrets, creds.password)
-
-
 @pytest.fixture(autouse=True)
 def no_faults(emulator):
     emulator.clear_fault()

@@ -19,11 +19,6 @@ def site(httpd_factory, emulator, creds):
     return h
 
 
-@pytest.fixture
-def browser(site, secrets, creds):
-    return fl.Browser(site, secrets, creds.password)
-
-
 def chunk_names(resp):
     return sorted((n for n, _, _ in fl.session_cookies(resp)),
                   key=lambda n: (len(n), n))

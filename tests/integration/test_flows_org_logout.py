@@ -17,11 +17,6 @@ def site(httpd_factory, emulator, creds):
     return h
 
 
-@pytest.fixture
-def browser(site, secrets, creds):
-    return fl.Browser(site, secrets, creds.password)
-
-
 def switch_path(org, return_to=None):
     q = {"organization_id": org}
     if return_to is not None:

@@ -19,11 +19,6 @@ def site(httpd_factory, emulator, creds):
     return h
 
 
-@pytest.fixture
-def browser(site, secrets, creds):
-    return fl.Browser(site, secrets, creds.password)
-
-
 def test_full_sign_in_over_plain_http(site, browser, emulator, creds):
     emulator.reset()
     s = fl.SignIn(browser, emulator, "/private/env.cgi?tab=1")

@@ -9,13 +9,14 @@ included: no sign-in loop) gets 503 with Retry-After, the session cookie is
 kept, and the same session is served once the JWKS is healthy again. Keys
 the module refuses never verify anything: tokens signed with them are
 refused (401, cookie deleted) while the published key keeps working."""
-import re
 import socket
 import time
 
 import pytest
 
+import flowlib as fl
 import hostile as H
+from flowlib import clean_emulator  # noqa: F401  (autouse fixture)
 from harness.cookies import sdk_session
 from hostile import log_watch  # noqa: F401  (autouse fixture)
 
@@ -23,24 +24,15 @@ NO_KEYS = r"WOS00108"      # logged at error level: the operator must know
 TIMEOUT = 2
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-    yield
-    emulator.reset()
-
-
 @pytest.fixture
 def fresh(httpd_factory, wos_server_conf, request):
     """fresh(server_lines="") -> an httpd started for this test only."""
 
     def start(server_lines=""):
-        # Short: the run directory holds sockets whose paths must stay short.
-        name = re.sub(r"[^\w-]", "_", request.node.name.removeprefix("test_"))[:24]
-        h = httpd_factory(f"{name}-{time.monotonic_ns() % 10**6}")
-        return h.start(wos_server_conf + H.LOGLEVEL + f"WorkOSHTTPTimeout {TIMEOUT}\n"
-                       + server_lines + "KeepAlive Off\n"
-                       + h.cgi_location("/c/", "AuthType WorkOS", "Require valid-user"))
+        return fl.fresh_httpd(httpd_factory, request, lambda h: (
+            wos_server_conf + H.LOGLEVEL + f"WorkOSHTTPTimeout {TIMEOUT}\n" + server_lines
+            + "KeepAlive Off\n"
+            + h.cgi_location("/c/", "AuthType WorkOS", "Require valid-user")))
 
     return start
 

@@ -11,6 +11,7 @@ import pytest
 from harness.client import api, browser, cgi_env, cleared, set_cookies
 from harness.cookies import now_ms, sdk_session
 from harness.emulator import org_id
+from hostile import flip, seal_part
 
 ACME = org_id("Acme")
 
@@ -83,18 +84,6 @@ def test_cookie_among_other_cookies(site, make_session):
 
 # ---- refused ---------------------------------------------------------------
 
-def flip(text, index):
-    c = text[index]
-    return text[:index] + ("A" if c != "A" else "B") + text[index + 1:]
-
-
-def part(seal, i, fn):
-    body, suffix = (seal[:-2], "~2") if seal.endswith("~2") else (seal, "")
-    parts = body.split("*")
-    parts[i] = fn(parts[i])
-    return "*".join(parts) + suffix
-
-
 def bad_cookies(s, sealer, emulator, old_password):
     """name -> cookie value that must not yield a session."""
     good = s.cookie
@@ -110,10 +99,10 @@ def bad_cookies(s, sealer, emulator, old_password):
     for t in (none_token, hs_token, rogue, tampered_token):
         sealer.secrets.add("forged token", t)
     return {
-        "tampered-ciphertext": part(good, 4, lambda p: flip(p, len(p) // 2)),
-        "tampered-iv": part(good, 3, lambda p: flip(p, 3)),
-        "tampered-mac": part(good, 7, lambda p: flip(p, 5)),
-        "tampered-salt": part(good, 2, lambda p: flip(p, 0)),
+        "tampered-ciphertext": seal_part(good, 4, lambda p: flip(p, len(p) // 2)),
+        "tampered-iv": seal_part(good, 3, lambda p: flip(p, 3)),
+        "tampered-mac": seal_part(good, 7, lambda p: flip(p, 5)),
+        "tampered-salt": seal_part(good, 2, lambda p: flip(p, 0)),
         "wrong-password": sealer.iron(data, password="x" * 40),
         "old-password-not-configured": sealer.iron(data, password=old_password),
         "truncated-half": good[: len(good) // 2],

@@ -4,14 +4,14 @@ outages with keys cached keep sessions working, without keys give 503; key
 rotation; expired tokens and clock skew; WorkOSIssuer, WorkOSJWKSCacheTTL,
 WorkOSHTTPTimeout, WorkOSCache. Each test that depends on what httpd has
 cached gets its own freshly started httpd."""
-import os
 import re
-import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import flowlib as fl
+from flowlib import clean_emulator  # noqa: F401  (autouse fixture)
 from harness.client import api, browser, cgi_env, cleared, set_cookies
 from harness.cookies import jwt_header, sdk_session
 
@@ -20,27 +20,15 @@ AUTH = ("AuthType WorkOS", "Require valid-user")
 NO_KEYS_LOG = r"\[auth_workos:error\]"   # the module says loudly that it has no keys
 
 
-@pytest.fixture(autouse=True)
-def clean_emulator(emulator):
-    emulator.reset()
-    yield
-    emulator.reset()
-
-
 @pytest.fixture
 def fresh(httpd_factory, wos_server_conf, request):
     """fresh(server_lines="", mpm=None, extra="") -> a newly started httpd for this
     test; "{run}" in server_lines is the instance's run directory."""
 
     def start(server_lines="", mpm=None, extra=""):
-        # Short: the cgid socket path below it must fit in a sockaddr_un.
-        name = re.sub(r"[^\w-]", "_", request.node.name.removeprefix("test_"))[:24]
-        h = httpd_factory(f"{name}-{time.monotonic_ns() % 10**6}", mpm=mpm)
-        conf = (wos_server_conf + server_lines.replace("{run}", str(h.dir / "run"))
-                + "KeepAlive Off\n"
-                + h.cgi_location("/c/", *AUTH)
-                + extra)
-        return h.start(conf)
+        return fl.fresh_httpd(httpd_factory, request, lambda h: (
+            wos_server_conf + server_lines.replace("{run}", str(h.dir / "run"))
+            + "KeepAlive Off\n" + h.cgi_location("/c/", *AUTH) + extra), mpm=mpm)
 
     return start
 
@@ -299,18 +287,6 @@ def test_without_issuer_directive_any_issuer_is_accepted(shared, make_session, s
     assert r.status_code == 401
 
 
-def graceful(h):
-    """apache2 -k graceful by signal; returns once the new generation answers."""
-    pid = int((h.dir / "run" / "httpd.pid").read_text())
-    before = h.log_size()
-    os.kill(pid, signal.SIGUSR1)
-    deadline = time.time() + 60
-    # "configured -- resuming normal operations": AH00489 (event), AH00163 (prefork)
-    while not re.search(r"AH00489|AH00163", h.log_since(before)):
-        assert time.time() < deadline, "httpd did not resume after the graceful restart"
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
 @pytest.mark.expect_log(r"AH00493|AH00489|AH00094|AH00171|AH00163")
 def test_keys_survive_a_graceful_restart_while_workos_is_down(fresh, emulator, make_session,
@@ -322,7 +298,7 @@ def test_keys_survive_a_graceful_restart_while_workos_is_down(fresh, emulator, m
     assert emulator.counters()["jwks"] == 1
     emulator.fault(endpoint="jwks", count=-1, status=503)
     for _ in range(2):
-        graceful(h)
+        h.graceful()
         other = make_session("grace@example.com")     # never seen: no cached verification
         for sess, email in ((s, "ada@example.com"), (other, "grace@example.com")):
             r = api(h, "/c/env.cgi", session=sess)

@@ -96,11 +96,8 @@ def test_refresh_is_a_debug_line_marked_refreshed(site, make_session):
 
 def test_ended_session_is_an_info_line(site, make_session, emulator):
     s = make_session("ada@example.com", expired=True)
-    emulator.fault(endpoint="refresh", error="invalid_grant")
-    try:
+    with emulator.faulted(endpoint="refresh", error="invalid_grant"):
         r, lines = request(site, "/private/env.cgi", s.cookie)
-    finally:
-        emulator.clear_fault()
     assert r.status_code == 401
     level, tag, text = outcome(lines)
     assert (level, tag) == ("info", "WOS00106")
@@ -111,11 +108,8 @@ def test_ended_session_is_an_info_line(site, make_session, emulator):
 @pytest.mark.expect_log(r"WOS00107")
 def test_refresh_outage_is_a_warning(site, make_session, emulator):
     s = make_session("ada@example.com", expired=True)
-    emulator.fault(endpoint="refresh", status=503, count=50)
-    try:
+    with emulator.faulted(endpoint="refresh", status=503, count=50):
         r, lines = request(site, "/private/env.cgi", s.cookie)
-    finally:
-        emulator.clear_fault()
     assert r.status_code == 503
     level, tag, text = outcome(lines)
     assert (level, tag) == ("warn", "WOS00107")

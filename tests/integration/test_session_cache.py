@@ -1,13 +1,18 @@
 """The per-process verified-session cache (WorkOSSessionCache) through a real
 httpd: the second request with the same cookie on the same connection (so the
 same child) skips the unseal and the signature check; another cookie, or a
-cache turned off, does not; and an entry never outlives its access token."""
+cache turned off, does not; an entry never outlives its access token; and
+what a location passes (token or not, environment or headers) is decided per
+request, not taken from the cached entry."""
+import http.client
+import json
 import time
 
 import pytest
 import requests
 
 from harness.client import API, cgi_env
+from test_module_env import expected_vars
 
 AUTH = ("AuthType WorkOS", "Require valid-user")
 
@@ -17,7 +22,12 @@ def site(httpd_factory, wos_server_conf):
     h = httpd_factory()
     # No skew and no early refresh: the token's exp is exactly when it stops working.
     return h.start(wos_server_conf + "WorkOSClockSkew 0\nWorkOSRefreshBeforeExpiry 0\n"
-                   + h.cgi_location("/c/", *AUTH))
+                   + h.cgi_location("/c/", *AUTH)
+                   + h.cgi_location("/on/", *AUTH, "WorkOSPassAccessToken On")
+                   + h.cgi_location("/off/", *AUTH, "WorkOSPassAccessToken Off")
+                   # CGIPassAuth: an Authorization header would reach the CGI.
+                   + h.cgi_location("/hoff/", *AUTH, "WorkOSPassClaimsAs headers",
+                                    "WorkOSPassAccessToken Off", "CGIPassAuth On"))
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +102,46 @@ def test_entry_never_outlives_the_token(site, make_session, emulator):
     assert any(c.startswith("wos-session=") for c in late.raw.headers.getlist("Set-Cookie"))
     assert decisions(site, mark)[:2] == ["verified", "cached"]
     assert "cached" not in decisions(site, mark)[2:]
+
+
+def on_one_http_connection(site, cookie, paths):
+    """GET each path with one cookie over one http.client keep-alive connection:
+    [(status, CGI environment)]."""
+    conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=30)
+    out = []
+    try:
+        for path in paths:
+            conn.request("GET", path, headers=dict(API, Cookie=f"wos-session={cookie}"))
+            resp = conn.getresponse()
+            body = resp.read()
+            assert not resp.will_close, f"{path}: the server closed the connection"
+            out.append((resp.status, json.loads(body)["env"] if resp.status == 200 else body))
+    finally:
+        conn.close()
+    return out
+
+
+def identity(env):
+    """What the module (or httpd, from the user it set) put in a CGI environment."""
+    return {k: v for k, v in env.items()
+            if k.startswith(("WORKOS_", "HTTP_X_WORKOS_", "HTTP_AUTHORIZATION"))
+            or k in ("REMOTE_USER", "AUTH_TYPE")}
+
+
+def test_what_is_passed_is_decided_per_location_on_cache_hits(site, make_session):
+    s = make_session("ada@example.com")
+    base = {"REMOTE_USER": "ada@example.com", "AUTH_TYPE": "WorkOS"}
+    env_vars = dict(base, **expected_vars(s))
+    # Headers mode: the same values as X-WorkOS-* headers, seen as HTTP_X_WORKOS_*.
+    header_vars = dict(base, **{"HTTP_X_" + k: v for k, v in expected_vars(s).items()})
+    want = {"/on/env.cgi": dict(env_vars, WORKOS_ACCESS_TOKEN=s.token),
+            "/off/env.cgi": env_vars,
+            "/hoff/env.cgi": header_vars}
+    order = ["/on/env.cgi", "/off/env.cgi", "/hoff/env.cgi", "/on/env.cgi", "/off/env.cgi"]
+    mark = site.log_size()
+    answers = on_one_http_connection(site, s.cookie, order)
+    assert [status for status, _ in answers] == [200] * 5, answers
+    for path, (_, env) in zip(order, answers):
+        assert identity(env) == want[path], path
+    assert len({env["REMOTE_PORT"] for _, env in answers}) == 1    # one connection
+    assert decisions(site, mark) == ["verified", "cached", "cached", "cached", "cached"]

@@ -1,5 +1,6 @@
 """The AuthKit emulator (tests/emulator/emulator.py) as a child process, and a
 small client for its WorkOS endpoints and its /__emulator/* test controls."""
+import contextlib
 import os
 import selectors
 import signal
@@ -84,6 +85,16 @@ class Emulator:
 
     def clear_fault(self):
         return self.ctl("fault", method="DELETE")
+
+    @contextlib.contextmanager
+    def faulted(self, **spec):
+        """`with emulator.faulted(endpoint=..., ...):` the fault holds inside the
+        block and is cleared however the block ends."""
+        self.fault(**spec)
+        try:
+            yield self
+        finally:
+            self.clear_fault()
 
     def config(self, **values):
         return self.ctl("config", values)

@@ -297,6 +297,19 @@ LimitRequestFieldSize 65536
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def graceful(self, timeout=60.0):
+        """apache2 -k graceful by signal; returns once the parent has read its
+        configuration again ("resuming normal operations": AH00489 from event,
+        AH00163 from prefork). Children of the old generation may still be
+        finishing their connections then."""
+        pid = int((self.dir / "run" / "httpd.pid").read_text())
+        before = self.log_size()
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.time() + timeout
+        while not re.search(r"AH00489|AH00163", self.log_since(before)):
+            assert time.time() < deadline, "httpd did not resume after the graceful restart"
+            time.sleep(0.1)
+
     def child_pids(self):
         """Live processes of this httpd other than the parent."""
         if not self.proc:
