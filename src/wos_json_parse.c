@@ -141,6 +141,23 @@ static int read_u_escape(reader *r, unsigned *cp)
     return 1;
 }
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Any byte of @p v zero (exact as a yes/no answer, not per byte). */
+static int has_zero(apr_uint64_t v)
+{
+    return ((v - ONES) & ~v & HIGHS) != 0;
+}
+
+/* Eight bytes with nothing a string must stop at: no quote, backslash,
+ * control character or non-ASCII byte. */
+static int plain8(apr_uint64_t w)
+{
+    return !((w & HIGHS) || ((w - 0x20 * ONES) & ~w & HIGHS) || has_zero(w ^ ('"' * ONES))
+             || has_zero(w ^ ('\\' * ONES)));
+}
+
 /*
  * A string (r->s on the opening quote). Sets *out and *len to the raw input when
  * there is no escape, else to the unescaped copy in the scratch buffer, which
@@ -154,7 +171,11 @@ static int read_string(reader *r, const char **out, apr_size_t *len)
     run = ++r->s;
     for (;;) {
         unsigned char c;
+        apr_uint64_t w;
 
+        /* Tokens make most of the bytes: skip plain runs a word at a time. */
+        while (r->end - r->s >= 8 && (memcpy(&w, r->s, 8), plain8(w)))
+            r->s += 8;
         while (r->s < r->end && *r->s >= 0x20 && *r->s < 0x80 && *r->s != '"' && *r->s != '\\')
             r->s++;
         if (r->s >= r->end)

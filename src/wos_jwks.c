@@ -157,6 +157,8 @@ static const char *build_key(const jwk_entry *e, wos_jwk *key)
     if (!why) {
         key->kid = e->kid;
         apr_pool_cleanup_register(e->p, key->pkey, pkey_cleanup, apr_pool_cleanup_null);
+        if (!(key->rs256 = wos_rs256_make(e->p, key->pkey)))
+            why = "cannot set up RS256 verification";
     }
     return why;
 }
@@ -216,7 +218,7 @@ static void parse_entries(apr_pool_t *p, const json_t *arr, wos_jwks *set)
 
     for (i = 0; i < n && i < WOS_JWKS_MAX_KEYS; i++) {
         jwk_entry e = { p, json_array_get(arr, i), NULL };
-        wos_jwk key = { NULL, NULL, 0 };
+        wos_jwk key = { NULL, NULL, NULL, 0 };
         const char *why = check_entry(&e, &key);
 
         if (e.kid) {

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include "wos_common.h"
+#include "wos_rs256.h"
 
 /** Largest JWKS document accepted (bytes). */
 #define WOS_JWKS_MAX_SIZE (256 * 1024)
@@ -18,6 +19,7 @@
 typedef struct wos_jwk {
     const char *kid;
     EVP_PKEY *pkey;      /**< freed when the set's pool is cleared */
+    wos_rs256 *rs256;    /**< verifies with it, on contexts kept for the next token */
     int bits;
 } wos_jwk;
 

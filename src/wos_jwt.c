@@ -9,10 +9,7 @@
 #include <math.h>
 #include <string.h>
 #include <apr_strings.h>
-#include <openssl/err.h>
-#include <openssl/rsa.h>
 
-#include "wos_algs.h"
 #include "wos_b64.h"
 #include "wos_json.h"
 #include "wos_jwt.h"
@@ -101,30 +98,18 @@ static wos_rv check_header(apr_pool_t *p, const json_t *hdr, const char **kid,
 }
 
 /* RSASSA-PKCS1-v1_5 with SHA-256 over "<header>.<payload>". */
-static wos_rv check_signature(apr_pool_t *p, const jwt_parts *jp, EVP_PKEY *pkey,
+static wos_rv check_signature(apr_pool_t *p, const jwt_parts *jp, const wos_jwk *key,
                               const char **err)
 {
     apr_size_t siglen, inlen = jp->len[0] + 1 + jp->len[1];
     unsigned char *sig;
-    EVP_MD_CTX *md;
-    EVP_PKEY_CTX *pctx = NULL;
-    wos_rv rv = WOS_ECRYPTO;
+    wos_rv rv;
 
     if (wos_b64url_decode(p, jp->seg[2], jp->len[2], &sig, &siglen) != WOS_OK)
         return fail(err, WOS_EINVAL, "token signature is not valid base64url");
-    if (!EVP_PKEY_is_a(pkey, "RSA") || siglen != (apr_size_t)EVP_PKEY_get_size(pkey))
+    if (!EVP_PKEY_is_a(key->pkey, "RSA") || siglen != (apr_size_t)EVP_PKEY_get_size(key->pkey))
         return fail(err, WOS_EMAC, "token signature length does not match the key");
-    md = EVP_MD_CTX_new();
-    /* The digest fetched once: naming it would look it up on every request. */
-    if (md && wos_algs_get()
-        && EVP_DigestVerifyInit(md, &pctx, wos_algs_get()->sha256, NULL, pkey) == 1
-        && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1) {
-        /* Anything but 1 is a bad signature: attacker input must not look like a fault. */
-        rv = EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jp->seg[0], inlen) == 1
-             ? WOS_OK : WOS_EMAC;
-    }
-    EVP_MD_CTX_free(md);
-    ERR_clear_error();
+    rv = wos_rs256_verify(key->rs256, jp->seg[0], inlen, sig, siglen);
     if (rv == WOS_ECRYPTO)
         *err = "cannot set up RS256 verification";
     else if (rv == WOS_EMAC)
@@ -244,7 +229,7 @@ static wos_rv verify_jws(apr_pool_t *p, const char *token, const wos_jwks *keys,
         return rv;
     if (!(key = wos_jwks_find(keys, kid)))
         return fail(err, WOS_ENOKEY, "no key with the token's kid");
-    return check_signature(p, jp, key->pkey, err);
+    return check_signature(p, jp, key, err);
 }
 
 wos_rv wos_jwt_verify(apr_pool_t *p, const char *token, const wos_jwks *keys,

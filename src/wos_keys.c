@@ -152,15 +152,25 @@ static const char *cache_key(apr_pool_t *p, const wos_api_cfg *api, const char *
     return apr_pstrcat(p, "wos:jwks:", client_id_hash(p, api), ":", what, NULL);
 }
 
-/* This client's slot (caller holds the lock). */
+/*
+ * This client's slot (caller holds the lock), found by base URL and client id
+ * as they are (NUL between them): no hashing on every request.
+ */
 static key_slot *slot_of(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *ctx)
 {
-    const char *id = client_id_hash(rp, ctx->api);
-    key_slot *slot = apr_hash_get(ks->slots, id, APR_HASH_KEY_STRING);
+    const char *url = ctx->api->base_url ? ctx->api->base_url : "";
+    const char *client = ctx->api->client_id ? ctx->api->client_id : "";
+    apr_size_t ul = strlen(url), cl = strlen(client);
+    char *id = apr_palloc(rp, ul + 1 + cl);
+    key_slot *slot;
 
+    memcpy(id, url, ul + 1);
+    memcpy(id + ul + 1, client, cl);
+    slot = apr_hash_get(ks->slots, id, (apr_ssize_t)(ul + 1 + cl));
     if (!slot) {
         slot = apr_pcalloc(ks->pool, sizeof(*slot));
-        apr_hash_set(ks->slots, apr_pstrdup(ks->pool, id), APR_HASH_KEY_STRING, slot);
+        apr_hash_set(ks->slots, apr_pmemdup(ks->pool, id, ul + 1 + cl),
+                     (apr_ssize_t)(ul + 1 + cl), slot);
     }
     return slot;
 }

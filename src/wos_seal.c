@@ -31,7 +31,7 @@
 typedef struct seal_parts {
     const char *body;           /* prefix..exp: the text the MAC covers */
     apr_size_t body_len;
-    const char *esalt, *hsalt;  /* used as ASCII, never decoded */
+    const char *esalt, *hsalt;  /* SEAL_SALT_HEX bytes of ASCII, never decoded, not terminated */
     unsigned char *iv, *ct, *mac;
     apr_size_t iv_len, ct_len, mac_len;
     int has_exp;
@@ -324,23 +324,31 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
 /* ------------------------------------------------------------------ */
 /* Unsealing                                                           */
 
-/* Split at '*' into exactly SEAL_PARTS fields (copies in @p p). */
-static wos_rv split_parts(apr_pool_t *p, const char *s, apr_size_t len,
-                          const char **f, apr_size_t *flen)
+/* Split at '*' into exactly SEAL_PARTS fields, pointing into @p s (not copied). */
+static wos_rv split_parts(const char *s, apr_size_t len, const char **f, apr_size_t *flen)
 {
-    apr_size_t i, start = 0;
+    const char *end = s + len;
     int n = 0;
 
-    for (i = 0; i <= len; i++) {
-        if (i < len && s[i] != '*')
-            continue;
+    for (;;) {
+        const char *star = memchr(s, '*', (apr_size_t)(end - s));
+        const char *stop = star ? star : end;
+
         if (n == SEAL_PARTS)
             return WOS_EINVAL;
-        f[n] = apr_pstrmemdup(p, s + start, i - start);
-        flen[n++] = i - start;
-        start = i + 1;
+        f[n] = s;
+        flen[n++] = (apr_size_t)(stop - s);
+        if (!star)
+            break;
+        s = star + 1;
     }
     return n == SEAL_PARTS ? WOS_OK : WOS_EINVAL;
+}
+
+/* A field equal to the literal @p want. */
+static int field_is(const char *f, apr_size_t len, const char *want)
+{
+    return len == strlen(want) && memcmp(f, want, len) == 0;
 }
 
 /* A field in strict base64url (its decoded length is checked by the caller). */
@@ -354,9 +362,9 @@ static int b64_field(apr_pool_t *p, const char *s, apr_size_t len,
 static wos_rv check_fields(apr_pool_t *p, const char **f, const apr_size_t *fl,
                            seal_parts *sp, const char **err)
 {
-    if (strcmp(f[0], SEAL_PREFIX) != 0)
+    if (!field_is(f[0], fl[0], SEAL_PREFIX))
         return fail(err, "not an Fe26.2 seal", WOS_EINVAL);
-    if (strcmp(f[1], SEAL_PWID) != 0)
+    if (!field_is(f[1], fl[1], SEAL_PWID))
         return fail(err, "unsupported password id", WOS_EINVAL);
     if (!salt_valid(f[2], fl[2]) || !salt_valid(f[6], fl[6]))
         return fail(err, "malformed salt", WOS_EINVAL);
@@ -389,7 +397,7 @@ static wos_rv parse_seal(apr_pool_t *p, const char *sealed, apr_size_t len,
             return fail(err, "unknown seal version suffix", WOS_EINVAL);
         len -= rest;
     }
-    if (split_parts(p, sealed, len, f, fl) != WOS_OK)
+    if (split_parts(sealed, len, f, fl) != WOS_OK)
         return fail(err, "wrong number of seal parts", WOS_EINVAL);
     /* The MAC covers the first six fields exactly as they were sent. */
     sp->body = sealed;

@@ -370,6 +370,38 @@ START_TEST(reader_matches_jansson_on_mutations)
 }
 END_TEST
 
+/*
+ * Strings are scanned eight bytes at a time: every byte value at every offset
+ * of a long string, alone and as the lead of a two-byte sequence, in a key
+ * and in a value, must be read exactly as jansson reads it.
+ */
+START_TEST(reader_matches_jansson_byte_by_byte)
+{
+    static const char *const follow[] = { NULL, "\xa9", "\"", "\\n" };
+    char doc[64], str[24];
+    int at, b, f, in_key;
+
+    for (in_key = 0; in_key < 2; in_key++) {
+        const char *pre = in_key ? "{\"" : "{\"k\":\"", *post = in_key ? "\":1}" : "\"}";
+        apr_size_t pl = strlen(pre), sl = strlen(post);
+        for (at = 0; at < (int)sizeof(str); at++) {
+            for (b = 0; b < 256; b++) {
+                for (f = 0; f < 4; f++) {
+                    memset(str, 'a', sizeof(str));
+                    str[at] = (char)b;
+                    if (follow[f] && at + strlen(follow[f]) < sizeof(str))
+                        memcpy(str + at + 1, follow[f], strlen(follow[f]));
+                    memcpy(doc, pre, pl);
+                    memcpy(doc + pl, str, sizeof(str));
+                    memcpy(doc + pl + sizeof(str), post, sl);
+                    same_as_jansson(doc, pl + sizeof(str) + sl);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 /* Errors may reach a log: they must not quote the document. */
 START_TEST(errors_do_not_echo_input)
 {
@@ -625,6 +657,7 @@ static Suite *json_suite(void)
     tcase_add_test(p, errors_do_not_echo_input);
     tcase_add_test(p, reader_matches_jansson_on_edge_cases);
     tcase_add_test(p, reader_matches_jansson_on_mutations);
+    tcase_add_test(p, reader_matches_jansson_byte_by_byte);
     tcase_add_test(g, get_string);
     tcase_add_test(g, get_string_copies);
     tcase_add_test(g, get_string_rejects_embedded_nul);

@@ -233,6 +233,44 @@ START_TEST(hot_path_does_not_touch_cache)
 }
 END_TEST
 
+/*
+ * One keystore (one process) serving several clients keeps a set per base URL
+ * and client id: never another client's keys, also where the two strings run
+ * together alike ("https://a" + "bc" against "https://ab" + "c").
+ */
+START_TEST(clients_keep_their_own_sets)
+{
+    static const char *const urls[] = { "https://a", "https://ab", "https://a" };
+    static const char *const ids[] = { "bc", "c", "c" };
+    fixture *f[3];
+    wos_keystore *ks = ks_new();
+    int i, round;
+
+    for (i = 0; i < 3; i++) {
+        f[i] = fixture_new();
+        f[i]->src.api.base_url = urls[i];
+        f[i]->src.api.client_id = ids[i];
+        /* Each client publishes one key of its own under its own kid. */
+        f[i]->src.doc = wos_tk_jwks(tp, i == 1 ? wos_tk_rsa2048b() : wos_tk_rsa2048(),
+                                    apr_psprintf(tp, "c%d", i));
+        f[i]->ctx.cache = f[0]->ctx.cache;
+    }
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 3; i++) {
+            got g = get(ks, tp, f[i], NULL);
+            const char *mine = apr_psprintf(tp, "c%d", i);
+            int j;
+
+            assert_ok_with(&g, mine);
+            for (j = 0; j < 3; j++)
+                if (j != i)
+                    ck_assert_ptr_null(wos_jwks_find(g.set, apr_psprintf(tp, "c%d", j)));
+            ck_assert_uint_eq(fetches(f[i]), 1);
+        }
+    }
+}
+END_TEST
+
 /* A kid listed twice stays on the hot path: the caller refuses it, no refetch helps. */
 START_TEST(ambiguous_kid_does_not_touch_cache)
 {
@@ -685,6 +723,7 @@ static Suite *keys_suite(void)
     wos_tk_init();  /* once, before Check forks */
     tcase_add_test(share, first_fetch_shared_with_other_process);
     tcase_add_test(share, hot_path_does_not_touch_cache);
+    tcase_add_test(share, clients_keep_their_own_sets);
     tcase_add_test(share, ambiguous_kid_does_not_touch_cache);
     tcase_add_test(kid, unknown_kid_refetch_is_throttled);
     tcase_add_test(kid, unknown_kid_refetch_finds_rotated_key);

@@ -1,0 +1,101 @@
+/* wos_rs256.c: RS256 verification on contexts set up once and kept per key. */
+#include <pthread.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include "wos_algs.h"
+#include "wos_rs256.h"
+
+struct wos_rs256 {
+    EVP_PKEY *pkey;
+    pthread_mutex_t mu;             /* guards spare[] and n */
+    int n;
+    EVP_PKEY_CTX *spare[WOS_RS256_SPARES];
+};
+
+static apr_status_t rs256_cleanup(void *data)
+{
+    wos_rs256 *v = data;
+
+    while (v->n > 0)
+        EVP_PKEY_CTX_free(v->spare[--v->n]);
+    pthread_mutex_destroy(&v->mu);
+    return APR_SUCCESS;
+}
+
+wos_rs256 *wos_rs256_make(apr_pool_t *p, EVP_PKEY *pkey)
+{
+    wos_rs256 *v = apr_pcalloc(p, sizeof(*v));
+
+    if (pthread_mutex_init(&v->mu, NULL) != 0)
+        return NULL;
+    v->pkey = pkey;
+    apr_pool_cleanup_register(p, v, rs256_cleanup, apr_pool_cleanup_null);
+    return v;
+}
+
+/* A spare context, or a new one set up for PKCS#1 v1.5 over a SHA-256 digest. */
+static EVP_PKEY_CTX *take(wos_rs256 *v)
+{
+    const wos_algs *algs;
+    EVP_PKEY_CTX *ctx = NULL;
+
+    pthread_mutex_lock(&v->mu);
+    if (v->n > 0)
+        ctx = v->spare[--v->n];
+    pthread_mutex_unlock(&v->mu);
+    if (ctx)
+        return ctx;
+    if (!(algs = wos_algs_get()) || !(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, v->pkey, NULL)))
+        return NULL;
+    if (EVP_PKEY_verify_init(ctx) != 1
+        || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1
+        || EVP_PKEY_CTX_set_signature_md(ctx, algs->sha256) != 1) {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static void give_back(wos_rs256 *v, EVP_PKEY_CTX *ctx)
+{
+    pthread_mutex_lock(&v->mu);
+    if (v->n < WOS_RS256_SPARES) {
+        v->spare[v->n++] = ctx;
+        ctx = NULL;
+    }
+    pthread_mutex_unlock(&v->mu);
+    EVP_PKEY_CTX_free(ctx);
+}
+
+wos_rv wos_rs256_verify(wos_rs256 *v, const void *data, apr_size_t len,
+                        const unsigned char *sig, apr_size_t siglen)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    EVP_PKEY_CTX *ctx;
+    wos_rv rv = WOS_ECRYPTO;
+
+    if (!v || !(ctx = take(v)))
+        return WOS_ECRYPTO;
+    if (EVP_Digest(data, len, digest, &dlen, wos_algs_get()->sha256, NULL) == 1)
+        /* Anything but 1 is a bad signature: attacker input must not look like a fault. */
+        rv = EVP_PKEY_verify(ctx, sig, siglen, digest, dlen) == 1 ? WOS_OK : WOS_EMAC;
+    if (rv == WOS_OK)
+        give_back(v, ctx);
+    else {
+        EVP_PKEY_CTX_free(ctx);
+        ERR_clear_error();
+    }
+    return rv;
+}
+
+int wos_rs256_spares(wos_rs256 *v)
+{
+    int n;
+
+    pthread_mutex_lock(&v->mu);
+    n = v->n;
+    pthread_mutex_unlock(&v->mu);
+    return n;
+}
