@@ -1,5 +1,7 @@
 """The report: tables, the ratios the issue asks for, and the goals with
 pass/fail (or n/a when a figure could not be measured)."""
+import statistics
+
 RSS_LIMIT_KB = 1024
 
 
@@ -125,6 +127,20 @@ def instr_table(method, instr, locs):
     return lines
 
 
+def paired(tp):
+    """The goal ratios round by round: location a against b measured seconds apart,
+    so that a slow spell of the machine (other guests on the host) falls on both.
+    For reading the spread; the goals use the ratio of the medians."""
+    out = []
+    for a, b, key, what in ((2, 1, "all_rps", "req/s"), (3, 4, "all_rps", "req/s"),
+                            (2, 1, "all_p99", "p99")):
+        if a in tp and b in tp and tp[a].get(key) and tp[b].get(key):
+            rs = [x / y for x, y in zip(tp[a][key], tp[b][key]) if y]
+            out.append(f"  ({a})/({b}) {what} round by round: median {statistics.median(rs):.3f}, "
+                       f"range {min(rs):.3f} to {max(rs):.3f}")
+    return out
+
+
 def render(meta, locs, tp, rss, storm, instr, logs):
     lines = [f"mod_auth_workos benchmark, {meta['date']} ({meta['kind']})", ""]
     lines += [f"  {k}: {v}" for k, v in meta["about"].items()]
@@ -133,6 +149,7 @@ def render(meta, locs, tp, rss, storm, instr, logs):
     for name, t in tp.items():
         lines += [""] + throughput_table(locs, t, meta["rounds"], name)
         lines += [f"  ratio {k:<16} {fmt(v, '.3f')}" for k, v in ratios(t).items()]
+        lines += paired(t)
     lines += [""] + rss_table(rss) + [""] + storm_table(storm)
     lines += [""] + instr_table(meta["instr_method"], instr, locs)
     lines += ["", "Goals (issue 5)"]
