@@ -35,9 +35,8 @@ wos_rs256 *wos_rs256_make(apr_pool_t *p, EVP_PKEY *pkey)
 }
 
 /* A spare context, or a new one set up for PKCS#1 v1.5 over a SHA-256 digest. */
-static EVP_PKEY_CTX *take(wos_rs256 *v)
+static EVP_PKEY_CTX *take(wos_rs256 *v, const wos_algs *algs)
 {
-    const wos_algs *algs;
     EVP_PKEY_CTX *ctx = NULL;
 
     pthread_mutex_lock(&v->mu);
@@ -46,12 +45,15 @@ static EVP_PKEY_CTX *take(wos_rs256 *v)
     pthread_mutex_unlock(&v->mu);
     if (ctx)
         return ctx;
-    if (!(algs = wos_algs_get()) || !(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, v->pkey, NULL)))
+    if (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, v->pkey, NULL))) {
+        ERR_clear_error();
         return NULL;
+    }
     if (EVP_PKEY_verify_init(ctx) != 1
         || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1
         || EVP_PKEY_CTX_set_signature_md(ctx, algs->sha256) != 1) {
         EVP_PKEY_CTX_free(ctx);
+        ERR_clear_error();
         return NULL;
     }
     return ctx;
@@ -71,14 +73,15 @@ static void give_back(wos_rs256 *v, EVP_PKEY_CTX *ctx)
 wos_rv wos_rs256_verify(wos_rs256 *v, const void *data, apr_size_t len,
                         const unsigned char *sig, apr_size_t siglen)
 {
+    const wos_algs *algs = wos_algs_get();
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     EVP_PKEY_CTX *ctx;
     wos_rv rv = WOS_ECRYPTO;
 
-    if (!v || !(ctx = take(v)))
+    if (!v || !algs || !(ctx = take(v, algs)))
         return WOS_ECRYPTO;
-    if (EVP_Digest(data, len, digest, &dlen, wos_algs_get()->sha256, NULL) == 1)
+    if (EVP_Digest(data, len, digest, &dlen, algs->sha256, NULL) == 1)
         /* Anything but 1 is a bad signature: attacker input must not look like a fault. */
         rv = EVP_PKEY_verify(ctx, sig, siglen, digest, dlen) == 1 ? WOS_OK : WOS_EMAC;
     if (rv == WOS_OK)
