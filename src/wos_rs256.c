@@ -8,6 +8,7 @@
 
 struct wos_rs256 {
     EVP_PKEY *pkey;
+    apr_size_t size;                /* the key's signature length in bytes */
     pthread_mutex_t mu;             /* guards spare[] and n */
     int n;
     EVP_PKEY_CTX *spare[WOS_RS256_SPARES];
@@ -25,11 +26,15 @@ static apr_status_t rs256_cleanup(void *data)
 
 wos_rs256 *wos_rs256_make(apr_pool_t *p, EVP_PKEY *pkey)
 {
-    wos_rs256 *v = apr_pcalloc(p, sizeof(*v));
+    wos_rs256 *v;
 
+    if (!pkey || !EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_get_size(pkey) <= 0)
+        return NULL;
+    v = apr_pcalloc(p, sizeof(*v));
     if (pthread_mutex_init(&v->mu, NULL) != 0)
         return NULL;
     v->pkey = pkey;
+    v->size = (apr_size_t)EVP_PKEY_get_size(pkey);
     apr_pool_cleanup_register(p, v, rs256_cleanup, apr_pool_cleanup_null);
     return v;
 }
@@ -79,7 +84,11 @@ wos_rv wos_rs256_verify(wos_rs256 *v, const void *data, apr_size_t len,
     EVP_PKEY_CTX *ctx;
     wos_rv rv = WOS_ECRYPTO;
 
-    if (!v || !algs || !(ctx = take(v, algs)))
+    if (!v || !algs)
+        return WOS_ECRYPTO;
+    if (siglen != v->size)
+        return WOS_EMAC;
+    if (!(ctx = take(v, algs)))
         return WOS_ECRYPTO;
     if (EVP_Digest(data, len, digest, &dlen, algs->sha256, NULL) == 1)
         /* Anything but 1 is a bad signature: attacker input must not look like a fault. */

@@ -20,16 +20,16 @@ typedef struct wos_rs256 wos_rs256;
 
 /**
  * A verifier for the RSA public key @p pkey, which must outlive it; the
- * spare contexts are freed with @p p. NULL if @p p cannot hold it. Safe to
- * share between threads.
+ * spare contexts are freed with @p p. NULL if @p pkey is not an RSA key (checked
+ * here once, not per token) or no lock can be made. Safe to share between threads.
  */
 wos_rs256 *wos_rs256_make(apr_pool_t *p, EVP_PKEY *pkey);
 
 /**
  * RSASSA-PKCS1-v1_5 with SHA-256 of @p sig over @p data: WOS_OK when it
- * verifies, WOS_EMAC when it does not (any OpenSSL refusal of the signature
- * included), WOS_ECRYPTO when no context could be set up. A context that
- * saw a failure is not kept.
+ * verifies, WOS_EMAC when it does not (a signature whose length is not the
+ * key's and any OpenSSL refusal included), WOS_ECRYPTO when no context could
+ * be set up. A context that saw a failure is not kept.
  */
 wos_rv wos_rs256_verify(wos_rs256 *v, const void *data, apr_size_t len,
                         const unsigned char *sig, apr_size_t siglen);

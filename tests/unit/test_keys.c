@@ -195,6 +195,22 @@ static void prime(wos_keystore *ks, fixture *f)
 
 /* ---- sharing and the hot path ---------------------------------------------- */
 
+/* Prime @p ks, then count the shared cache's traffic from here on. */
+static void prime_and_count(wos_keystore *ks, fixture *f)
+{
+    prime(ks, f);
+    wos_memcache_reset_counts(f->mc);
+}
+
+/* Since prime_and_count: not one shared-cache operation, and no fetch but the priming's. */
+static void assert_no_traffic(fixture *f)
+{
+    wos_memcache_counts n = wos_memcache_get_counts(f->mc);
+
+    ck_assert_int_eq(n.gets + n.sets + n.adds + n.removes, 0);
+    ck_assert_uint_eq(fetches(f), 1);
+}
+
 START_TEST(first_fetch_shared_with_other_process)
 {
     fixture *f = fixture_new();
@@ -217,19 +233,15 @@ START_TEST(hot_path_does_not_touch_cache)
 {
     fixture *f = fixture_new();
     wos_keystore *ks = ks_new();
-    wos_memcache_counts n;
     int i;
 
-    prime(ks, f);
-    wos_memcache_reset_counts(f->mc);
+    prime_and_count(ks, f);
     for (i = 0; i < 50; i++) {
         got g = get(ks, tp, f, i % 2 ? "k1" : NULL);
         assert_ok_with(&g, "k1");
         ck_assert_int_eq(g.fetched, 0);
     }
-    n = wos_memcache_get_counts(f->mc);
-    ck_assert_int_eq(n.gets + n.sets + n.adds + n.removes, 0);
-    ck_assert_uint_eq(fetches(f), 1);
+    assert_no_traffic(f);
 }
 END_TEST
 
@@ -276,15 +288,13 @@ START_TEST(ambiguous_kid_does_not_touch_cache)
 {
     fixture *f = fixture_new();
     wos_keystore *ks = ks_new();
-    wos_memcache_counts n;
     int i;
 
     f->src.doc = apr_psprintf(tp, "{\"keys\":[%s,%s,%s]}",
                               wos_tk_jwk(tp, wos_tk_rsa2048(), "k1"),
                               wos_tk_jwk(tp, wos_tk_rsa2048(), "dup"),
                               wos_tk_jwk(tp, wos_tk_rsa2048b(), "dup"));
-    prime(ks, f);
-    wos_memcache_reset_counts(f->mc);
+    prime_and_count(ks, f);
     for (i = 0; i < 5; i++) {
         got g = get(ks, tp, f, "dup");
         ck_assert_int_eq(g.rv, WOS_OK);
@@ -292,9 +302,7 @@ START_TEST(ambiguous_kid_does_not_touch_cache)
         ck_assert_ptr_null(wos_jwks_find(g.set, "dup"));
         ck_assert_int_eq(g.fetched, 0);
     }
-    n = wos_memcache_get_counts(f->mc);
-    ck_assert_int_eq(n.gets + n.sets + n.adds + n.removes, 0);
-    ck_assert_uint_eq(fetches(f), 1);
+    assert_no_traffic(f);
 }
 END_TEST
 

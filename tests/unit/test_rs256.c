@@ -76,6 +76,29 @@ START_TEST(keys_do_not_share_contexts)
 }
 END_TEST
 
+/* The key's type is checked once, when the verifier is made. */
+START_TEST(only_rsa_keys)
+{
+    ck_assert_ptr_null(wos_rs256_make(tp, wos_tk_ec256()));
+    ck_assert_ptr_null(wos_rs256_make(tp, NULL));
+    ck_assert_ptr_nonnull(wos_rs256_make(tp, wos_tk_rsa2048()));
+}
+END_TEST
+
+/* Signatures one byte short or long are refused; the right length still verifies. */
+START_TEST(wrong_lengths_refused)
+{
+    wos_rs256 *v = wos_rs256_make(tp, wos_tk_rsa2048());
+    size_t n;
+    unsigned char *sig = sign(wos_tk_rsa2048(), MSG, &n);
+
+    ck_assert_int_eq(check(v, MSG, sig, n + 1), WOS_EMAC);
+    ck_assert_int_eq(check(v, MSG, sig, n - 1), WOS_EMAC);
+    ck_assert_int_eq(check(v, MSG, sig, n), WOS_OK);
+    ck_assert_int_eq(wos_rs256_spares(v), 1);
+}
+END_TEST
+
 START_TEST(no_verifier_is_a_fault)
 {
     unsigned char sig[256] = { 0 };
@@ -157,6 +180,8 @@ static Suite *rs256_suite(void)
     wos_tk_init();
     tcase_add_test(tc, good_bad_good_on_one_key);
     tcase_add_test(tc, keys_do_not_share_contexts);
+    tcase_add_test(tc, only_rsa_keys);
+    tcase_add_test(tc, wrong_lengths_refused);
     tcase_add_test(tc, no_verifier_is_a_fault);
     tcase_add_test(tc, threads_share_one_key);
     tcase_add_test(tc, one_after_another_reuse_one_context);
