@@ -1,5 +1,5 @@
 /* wos_rs256.c: RS256 verification on contexts set up once and kept per key. */
-#include <pthread.h>
+#include <apr_thread_mutex.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
@@ -9,7 +9,7 @@
 struct wos_rs256 {
     EVP_PKEY *pkey;
     apr_size_t size;                /* the key's signature length in bytes */
-    pthread_mutex_t mu;             /* guards spare[] and n */
+    apr_thread_mutex_t *mu;         /* guards spare[] and n */
     int n;
     EVP_PKEY_CTX *spare[WOS_RS256_SPARES];
 };
@@ -20,7 +20,6 @@ static apr_status_t rs256_cleanup(void *data)
 
     while (v->n > 0)
         EVP_PKEY_CTX_free(v->spare[--v->n]);
-    pthread_mutex_destroy(&v->mu);
     return APR_SUCCESS;
 }
 
@@ -31,7 +30,7 @@ wos_rs256 *wos_rs256_make(apr_pool_t *p, EVP_PKEY *pkey)
     if (!pkey || !EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_get_size(pkey) <= 0)
         return NULL;
     v = apr_pcalloc(p, sizeof(*v));
-    if (pthread_mutex_init(&v->mu, NULL) != 0)
+    if (apr_thread_mutex_create(&v->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return NULL;
     v->pkey = pkey;
     v->size = (apr_size_t)EVP_PKEY_get_size(pkey);
@@ -44,10 +43,10 @@ static EVP_PKEY_CTX *take(wos_rs256 *v, const wos_algs *algs)
 {
     EVP_PKEY_CTX *ctx = NULL;
 
-    pthread_mutex_lock(&v->mu);
+    apr_thread_mutex_lock(v->mu);
     if (v->n > 0)
         ctx = v->spare[--v->n];
-    pthread_mutex_unlock(&v->mu);
+    apr_thread_mutex_unlock(v->mu);
     if (ctx)
         return ctx;
     if (!(ctx = EVP_PKEY_CTX_new_from_pkey(NULL, v->pkey, NULL))) {
@@ -66,12 +65,12 @@ static EVP_PKEY_CTX *take(wos_rs256 *v, const wos_algs *algs)
 
 static void give_back(wos_rs256 *v, EVP_PKEY_CTX *ctx)
 {
-    pthread_mutex_lock(&v->mu);
+    apr_thread_mutex_lock(v->mu);
     if (v->n < WOS_RS256_SPARES) {
         v->spare[v->n++] = ctx;
         ctx = NULL;
     }
-    pthread_mutex_unlock(&v->mu);
+    apr_thread_mutex_unlock(v->mu);
     EVP_PKEY_CTX_free(ctx);
 }
 
@@ -106,8 +105,8 @@ int wos_rs256_spares(wos_rs256 *v)
 {
     int n;
 
-    pthread_mutex_lock(&v->mu);
+    apr_thread_mutex_lock(v->mu);
     n = v->n;
-    pthread_mutex_unlock(&v->mu);
+    apr_thread_mutex_unlock(v->mu);
     return n;
 }
