@@ -174,7 +174,10 @@ def _httpd_log_guard(request):
         bad += [f"{h.dir.name}: {line}"
                 for line in hd.bad_lines(h.new_log_lines(), request.node.wos_allowed_log)]
     if bad:
-        pytest.fail("unexpected httpd error-log lines:\n" + "\n".join(bad[:40]), pytrace=False)
+        cores = "\n".join(filter(None, (hd.crash_report(h) for h in hd.INSTANCES)))
+        pytest.fail("unexpected httpd error-log lines:\n" + "\n".join(bad[:40])
+                    + (f"\nbacktraces of the cores left:\n{cores}" if cores else ""),
+                    pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

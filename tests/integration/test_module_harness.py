@@ -4,7 +4,11 @@ leaving a process behind; the emulator and the echo backend answer; the log
 guard and the secret scan catch what they must; the three ways of sealing a
 cookie agree with each other."""
 import json
+import os
+import re
+import signal
 import socket
+import time
 
 import pytest
 import requests
@@ -76,6 +80,27 @@ def test_log_guard_classifies_lines():
     assert hd.bad_lines([err, crit]) == [err, crit]
     assert hd.bad_lines([err, crit], allowed=[r"WOS00108"]) == [crit]
     assert hd.bad_lines([crash, asan, ubsan], allowed=[r".*"]) == [crash, asan, ubsan]
+
+
+def test_a_crashed_child_leaves_a_core_and_its_backtrace(httpd_factory):
+    """A child that dies of SIGSEGV: the log guard's line, and a core that
+    crash_report() turns into gdb frames (the guard adds them to its failure)."""
+    h = httpd_factory("crash", mpm="prefork", with_module=False)
+    h.start("")
+    assert requests.get(h.url + "/", timeout=10).status_code == 200
+    victim = h.child_pids()[0]
+    os.kill(victim, signal.SIGSEGV)
+    deadline = time.time() + 10
+    while not list(h.core_dir.glob("core*")) and time.time() < deadline:
+        time.sleep(0.1)
+    h.stop()
+    lines = h.new_log_lines()     # read here, so that the guard does not fail this test
+    assert any(f"child pid {victim} exit signal Segmentation fault" in l
+               for l in hd.bad_lines(lines)), lines
+    report = hd.crash_report(h)
+    assert re.search(r"^#0 ", report, re.M), report
+    assert "core" in report.splitlines()[0]
+    assert hd.crash_report(h) == ""          # each core is reported once
 
 
 def test_secret_scan_finds_values_and_seal_parts(tmp_path):
