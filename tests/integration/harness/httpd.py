@@ -269,15 +269,20 @@ LimitRequestFieldSize 65536
 
     def begin_stop(self):
         """Sends the stop signal without waiting (stop() then waits): servers
-        stopped together exit in parallel. Sanitized children run LeakSanitizer
-        as they exit, and httpd's SIGTERM path SIGKILLs (losing the reports of)
-        children still at it after a few seconds: those get a graceful stop."""
+        stopped together exit in parallel. The stop is graceful (SIGWINCH):
+        - sanitized children run LeakSanitizer as they exit, and httpd's SIGTERM
+          path SIGKILLs (losing the reports of) children still at it after a
+          few seconds;
+        - on SIGTERM, an event child of Debian's apache2 2.4.71 that has just
+          served its connections crashes now and then (SIGSEGV in its main
+          thread, in mod_mpm_event calling apr_os_sock_get, with no module of
+          ours loaded: 2 in 381 start-request-stop cycles, 0 in 600 graceful)."""
         if self.proc is not None and self.proc.poll() is None and not self.stopping:
-            self.proc.send_signal(signal.SIGWINCH if self.sanitized else signal.SIGTERM)
+            self.proc.send_signal(signal.SIGWINCH)
             self.stopping = True
 
     def stop(self):
-        """SIGTERM (sanitized: SIGWINCH, a graceful stop) to the parent; anything
+        """A graceful stop (SIGWINCH, see begin_stop) to the parent; anything
         of its process group still alive is killed."""
         self.begin_stop()
         proc, self.proc, self.stopping = self.proc, None, False
