@@ -27,7 +27,11 @@ def site(httpd_factory, wos_server_conf):
                    + h.cgi_location("/off/", *AUTH, "WorkOSPassAccessToken Off")
                    # CGIPassAuth: an Authorization header would reach the CGI.
                    + h.cgi_location("/hoff/", *AUTH, "WorkOSPassClaimsAs headers",
-                                    "WorkOSPassAccessToken Off", "CGIPassAuth On"))
+                                    "WorkOSPassAccessToken Off", "CGIPassAuth On")
+                   # Settings a cached verification must not carry over to.
+                   + h.cgi_location("/skew/", *AUTH, "WorkOSClockSkew 30")
+                   + h.cgi_location("/pw/", *AUTH, "WorkOSCookiePassword " + "p" * 40)
+                   + h.cgi_location("/client/", *AUTH, "WorkOSClientID client_01OTHER"))
 
 
 @pytest.fixture(scope="module")
@@ -104,17 +108,17 @@ def test_entry_never_outlives_the_token(site, make_session, emulator):
     assert "cached" not in decisions(site, mark)[2:]
 
 
-def on_one_http_connection(site, cookie, paths):
-    """GET each path with one cookie over one http.client keep-alive connection:
-    [(status, CGI environment)]."""
+def on_one_http_connection(site, cookie, paths, then=None):
+    """GET each path with one cookie over one http.client keep-alive connection,
+    and last `then`, after which the server may close it: [(status, CGI environment)]."""
     conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=30)
     out = []
     try:
-        for path in paths:
+        for path in [*paths, *([then] if then else [])]:
             conn.request("GET", path, headers=dict(API, Cookie=f"wos-session={cookie}"))
             resp = conn.getresponse()
             body = resp.read()
-            assert not resp.will_close, f"{path}: the server closed the connection"
+            assert path == then or not resp.will_close, f"{path}: the server closed it"
             out.append((resp.status, json.loads(body)["env"] if resp.status == 200 else body))
     finally:
         conn.close()
@@ -145,3 +149,21 @@ def test_what_is_passed_is_decided_per_location_on_cache_hits(site, make_session
         assert identity(env) == want[path], path
     assert len({env["REMOTE_PORT"] for _, env in answers}) == 1    # one connection
     assert decisions(site, mark) == ["verified", "cached", "cached", "cached", "cached"]
+
+
+@pytest.mark.expect_log(r"WOS00108: .*JWKS fetch answered HTTP 404")
+def test_settings_change_between_requests_of_one_connection(site, make_session):
+    """A connection remembers its last settings fingerprint: every change of
+    clock skew, cookie password or client between its requests is seen, and
+    coming back finds the first entry again. (The emulator knows no other
+    client: its JWKS is a 404, so that location answers 503, not a cache hit,
+    and httpd closes the connection after it: it comes last.)"""
+    s = make_session("ada@example.com")
+    order = ["/c/env.cgi", "/c/env.cgi", "/pw/env.cgi", "/c/env.cgi", "/skew/env.cgi",
+             "/skew/env.cgi", "/c/env.cgi"]
+    mark = site.log_size()
+    answers = on_one_http_connection(site, s.cookie, order, then="/client/env.cgi")
+    assert [status for status, _ in answers] == [200, 200, 401, 200, 200, 200, 200, 503], answers
+    assert len({env["REMOTE_PORT"] for status, env in answers if status == 200}) == 1
+    assert decisions(site, mark) == ["verified", "cached", "cached", "verified", "cached",
+                                     "cached"]
