@@ -69,22 +69,13 @@ void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *
 }
 
 /*
- * What one connection remembers of its last request: the settings
- * fingerprint with the inputs it was made of, and the cookie's cache key.
- * Only on connections of their own (HTTP/1.x): their requests run one after
- * another, which these unlocked memos need.
+ * The connection's memo of its last settings and cookie, and their cache
+ * key. Only on connections of their own (HTTP/1.x): their requests run one
+ * after another, which the unlocked memo needs.
  */
-typedef struct conn_memo {
-    wos_vcache_memo key;
-    char *fp;                       /* the fingerprint; NULL: none yet */
-    apr_size_t fp_cap;
-    int skew, refresh_before;
-    const void *passwords, *issuers;
-} conn_memo;
-
-static conn_memo *conn_memo_of(conn_rec *c)
+static wos_vcache_memo *conn_memo(conn_rec *c)
 {
-    conn_memo *m;
+    wos_vcache_memo *m;
 
     if (c->master)
         return NULL;
@@ -96,83 +87,10 @@ static conn_memo *conn_memo_of(conn_rec *c)
     return m;
 }
 
-/*
- * "client|base URL|" and four fixed-width hex numbers: the settings a cached
- * verification holds for. Built by hand: it is made on every request.
- */
-static const char *fingerprint(apr_pool_t *p, const wos_api_cfg *api, int skew,
-                               int refresh_before, const void *passwords,
-                               const void *issuers)
-{
-    static const char hex[] = "0123456789abcdef";
-    apr_uint64_t v[4] = {(apr_uint32_t)skew, (apr_uint32_t)refresh_before,
-                         (apr_uint64_t)(apr_uintptr_t)passwords,
-                         (apr_uint64_t)(apr_uintptr_t)issuers};
-    char nums[4 * 17 + 1], *o = nums;
-    int i, d;
-
-    for (i = 0; i < 4; i++) {
-        for (d = 60; d >= 0; d -= 4)
-            *o++ = hex[(v[i] >> d) & 0xf];
-        *o++ = '|';
-    }
-    *o = '\0';
-    return apr_pstrcat(p, api->client_id ? api->client_id : "", "|",
-                       api->base_url ? api->base_url : "", "|", nums, NULL);
-}
-
-/* @p s begins with @p name (NULL: "") and then '|'; *s is moved past both. */
-static int begins_with_field(const char **s, const char *name)
-{
-    apr_size_t n = name ? strlen(name) : 0;
-
-    if (strncmp(*s, name ? name : "", n) != 0 || (*s)[n] != '|')
-        return 0;
-    *s += n + 1;
-    return 1;
-}
-
-/*
- * fingerprint(), through the connection's memo: a keep-alive client asks
- * again and again under the same settings, and comparing the inputs costs a
- * tenth of formatting them. The result is good until the connection's next
- * request.
- */
-static const char *conn_fingerprint(conn_memo *m, request_rec *r, const wos_api_cfg *api,
-                                    int skew, int refresh_before, const void *passwords,
-                                    const void *issuers)
-{
-    const char *f, *rest;
-    apr_size_t n;
-
-    if (m && m->fp && m->skew == skew && m->refresh_before == refresh_before
-        && m->passwords == passwords && m->issuers == issuers) {
-        rest = m->fp;
-        if (begins_with_field(&rest, api->client_id) && begins_with_field(&rest, api->base_url))
-            return m->fp;
-    }
-    f = fingerprint(r->pool, api, skew, refresh_before, passwords, issuers);
-    n = strlen(f) + 1;
-    if (!m || n > WOS_VCACHE_MEMO_MAX)
-        return f;
-    if (n > m->fp_cap) {
-        /* Doubling: a client moving between settings costs O(max) in all. */
-        m->fp_cap = n > 2 * m->fp_cap ? (n > 256 ? n : 256) : 2 * m->fp_cap;
-        m->fp = apr_palloc(r->connection->pool, m->fp_cap);
-    }
-    memcpy(m->fp, f, n);
-    m->skew = skew;
-    m->refresh_before = refresh_before;
-    m->passwords = passwords;
-    m->issuers = issuers;
-    return m->fp;
-}
-
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api)
 {
     wos_srv_cfg *s = wos_scfg(r->server);
-    conn_memo *m = conn_memo_of(r->connection);
 
     memset(in, 0, sizeof(*in));
     wos_cfg_api(r, c, api);
@@ -194,9 +112,13 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
-    in->fingerprint = conn_fingerprint(m, r, api, in->jwt.skew_sec, in->refresh_before,
-                                       c->passwords, c->issuers);
-    in->memo = m ? &m->key : NULL;
+    in->settings.client_id = api->client_id;
+    in->settings.base_url = api->base_url;
+    in->settings.skew = in->jwt.skew_sec;
+    in->settings.refresh_before = in->refresh_before;
+    in->settings.passwords = c->passwords;
+    in->settings.issuers = c->issuers;
+    in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }
 

@@ -110,8 +110,8 @@ static int session_key(const wos_authn_in *in, const char *cookie,
                        unsigned char key[WOS_VCACHE_KEY_LEN])
 {
     return in->vcache && cookie
-           && wos_vcache_key_memo(in->memo, in->memo_pool, cookie,
-                                  in->fingerprint ? in->fingerprint : "", key) == WOS_OK;
+           && wos_vcache_key_memo(in->memo, in->memo_pool, cookie, &in->settings,
+                                  key) == WOS_OK;
 }
 
 /* Until when a verification holds: the token's expiry, less the refresh window. */

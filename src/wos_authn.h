@@ -34,7 +34,7 @@ typedef struct wos_authn_in {
     int cookie_ttl;                        /**< seal expiry for new cookies, 0 = none */
     const char *switch_org;                /**< refresh into this organization (org switch) */
     wos_vcache *vcache;                    /**< verified sessions of this process, or NULL */
-    const char *fingerprint;               /**< the settings a cached verification holds for */
+    wos_vcache_settings settings;          /**< what a cached verification holds for */
     wos_vcache_memo *memo;                 /**< the connection's last key, or NULL */
     apr_pool_t *memo_pool;                 /**< where @p memo keeps its copy */
 } wos_authn_in;

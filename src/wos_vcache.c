@@ -62,7 +62,25 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
     return WOS_OK;
 }
 
-wos_rv wos_vcache_key(const char *cookie, const char *fingerprint,
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* The settings into a digest: strings with their NUL, so no two sets read alike. */
+static int digest_settings(EVP_MD_CTX *md, const wos_vcache_settings *s)
+{
+    const char *client = or_empty(s->client_id), *base = or_empty(s->base_url);
+    apr_uint64_t v[4] = {(apr_uint32_t)s->skew, (apr_uint32_t)s->refresh_before,
+                         (apr_uint64_t)(apr_uintptr_t)s->passwords,
+                         (apr_uint64_t)(apr_uintptr_t)s->issuers};
+
+    return EVP_DigestUpdate(md, client, strlen(client) + 1) == 1
+           && EVP_DigestUpdate(md, base, strlen(base) + 1) == 1
+           && EVP_DigestUpdate(md, v, sizeof(v)) == 1;
+}
+
+wos_rv wos_vcache_key(const char *cookie, const wos_vcache_settings *settings,
                       unsigned char key[WOS_VCACHE_KEY_LEN])
 {
     const wos_algs *algs = wos_algs_get();
@@ -71,26 +89,35 @@ wos_rv wos_vcache_key(const char *cookie, const char *fingerprint,
     int ok;
 
     ok = md && EVP_DigestInit_ex2(md, algs->sha256, NULL) == 1
-         && EVP_DigestUpdate(md, fingerprint, strlen(fingerprint) + 1) == 1
+         && digest_settings(md, settings)
          && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1
          && EVP_DigestFinal_ex(md, key, &n) == 1 && n == WOS_VCACHE_KEY_LEN;
     EVP_MD_CTX_free(md);
     return ok ? WOS_OK : WOS_ECRYPTO;
 }
 
+static int same_numbers(const wos_vcache_settings *a, const wos_vcache_settings *b)
+{
+    return a->skew == b->skew && a->refresh_before == b->refresh_before
+           && a->passwords == b->passwords && a->issuers == b->issuers;
+}
+
 wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
-                           const char *cookie, const char *fingerprint,
+                           const char *cookie, const wos_vcache_settings *settings,
                            unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    apr_size_t fl = strlen(fingerprint) + 1, cl = strlen(cookie), n = fl + cl;
+    const char *client = or_empty(settings->client_id), *base = or_empty(settings->base_url);
+    apr_size_t c1 = strlen(client) + 1, b1 = strlen(base) + 1, cl = strlen(cookie);
+    apr_size_t n = c1 + b1 + cl;
 
-    /* The cookie is compared with the one this same client sent before. */
-    if (m && m->len == n && memcmp(m->input, fingerprint, fl) == 0
-        && memcmp(m->input + fl, cookie, cl) == 0) {
+    /* Compared with what this same client sent before (the NULs keep the fields apart). */
+    if (m && m->len == n && same_numbers(&m->settings, settings)
+        && memcmp(m->input, client, c1) == 0 && memcmp(m->input + c1, base, b1) == 0
+        && memcmp(m->input + c1 + b1, cookie, cl) == 0) {
         memcpy(key, m->key, WOS_VCACHE_KEY_LEN);
         return WOS_OK;
     }
-    if (wos_vcache_key(cookie, fingerprint, key) != WOS_OK) {
+    if (wos_vcache_key(cookie, settings, key) != WOS_OK) {
         if (m)
             m->len = 0;
         return WOS_ECRYPTO;
@@ -102,8 +129,12 @@ wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
         m->cap = n > 2 * m->cap ? (n > 1024 ? n : 1024) : 2 * m->cap;
         m->input = apr_palloc(mp, m->cap);
     }
-    memcpy(m->input, fingerprint, fl);
-    memcpy(m->input + fl, cookie, cl);
+    memcpy(m->input, client, c1);
+    memcpy(m->input + c1, base, b1);
+    memcpy(m->input + c1 + b1, cookie, cl);
+    m->settings = *settings;
+    m->settings.client_id = m->input;
+    m->settings.base_url = m->input + c1;
     memcpy(m->key, key, WOS_VCACHE_KEY_LEN);
     m->len = n;
     return WOS_OK;

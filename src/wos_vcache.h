@@ -22,21 +22,32 @@ typedef struct wos_vcache wos_vcache;
 wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out);
 
 /**
- * The key of @p cookie verified under settings @p fingerprint. Anything but
- * WOS_OK means there is no key: the caller must not use the cache (an unset
- * key would make every cookie the same entry).
+ * The settings a cached verification holds for: a hit needs every one of
+ * them equal to the ones it was verified under.
  */
-wos_rv wos_vcache_key(const char *cookie, const char *fingerprint,
+typedef struct wos_vcache_settings {
+    const char *client_id, *base_url;   /**< NULL counts as "" */
+    int skew, refresh_before;
+    const void *passwords, *issuers;    /**< the configuration's own lists, by address */
+} wos_vcache_settings;
+
+/**
+ * The key of @p cookie verified under @p settings. Anything but WOS_OK means
+ * there is no key: the caller must not use the cache (an unset key would
+ * make every cookie the same entry).
+ */
+wos_rv wos_vcache_key(const char *cookie, const wos_vcache_settings *settings,
                       unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**
  * The last settings and cookie one connection presented, with their key: a
- * keep-alive client sends the same cookie again and again, and comparing its
- * bytes costs far less than hashing them. Zeroed to start; one connection's
- * requests run one at a time, so it needs no lock.
+ * keep-alive client sends the same cookie under the same settings again and
+ * again, and comparing them costs far less than hashing them. Zeroed to
+ * start; one connection's requests run one at a time, so it needs no lock.
  */
 typedef struct wos_vcache_memo {
-    char *input;              /**< fingerprint, NUL, cookie */
+    wos_vcache_settings settings;   /**< its strings point into input */
+    char *input;                    /**< client id, NUL, base URL, NUL, cookie */
     apr_size_t len, cap;
     unsigned char key[WOS_VCACHE_KEY_LEN];
 } wos_vcache_memo;
@@ -46,12 +57,12 @@ typedef struct wos_vcache_memo {
 
 /**
  * wos_vcache_key() through @p m (NULL: no memo): the remembered key when the
- * fingerprint and the cookie are byte for byte the last ones, else the key
+ * settings and the cookie are the last ones (byte for byte), else the key
  * computed and remembered in memory from @p mp (the connection's pool;
  * at most about twice WOS_VCACHE_MEMO_MAX over the connection's life).
  */
 wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
-                           const char *cookie, const char *fingerprint,
+                           const char *cookie, const wos_vcache_settings *settings,
                            unsigned char key[WOS_VCACHE_KEY_LEN]);
 
 /**

@@ -153,7 +153,7 @@ def test_what_is_passed_is_decided_per_location_on_cache_hits(site, make_session
 
 @pytest.mark.expect_log(r"WOS00108: .*JWKS fetch answered HTTP 404")
 def test_settings_change_between_requests_of_one_connection(site, make_session):
-    """A connection remembers its last settings fingerprint: every change of
+    """A connection remembers its last settings and cookie: every change of
     clock skew, cookie password or client between its requests is seen, and
     coming back finds the first entry again. (The emulator knows no other
     client: its JWKS is a 404, so that location answers 503, not a cache hit,

@@ -43,18 +43,26 @@ static wos_claims *claims(apr_pool_t *p, const char *user, apr_int64_t exp)
     return c;
 }
 
+/* Settings a verification is made under; OTHER differs from FP in one number only. */
+static const int PASSWORDS = 1, ISSUERS = 2;
+static const wos_vcache_settings FP = {"client_A", "https://api.example", 60, 60,
+                                        &PASSWORDS, &ISSUERS};
+static const wos_vcache_settings OTHER = {"client_A", "https://api.example", 61, 60,
+                                           &PASSWORDS, &ISSUERS};
+
 static void put(wos_vcache *vc, const char *cookie, const char *user, apr_int64_t until)
 {
     unsigned char k[WOS_VCACHE_KEY_LEN];
     apr_pool_t *p;
 
     apr_pool_create(&p, tp);
-    ck_assert_int_eq(wos_vcache_key(cookie, "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(cookie, &FP, k), WOS_OK);
     wos_vcache_put(vc, k, until, session(p, user), claims(p, user, until));
     apr_pool_destroy(p);   /* the cache must have its own copies */
 }
 
-static int hit(wos_vcache *vc, const char *cookie, const char *fp, const char **user)
+static int hit(wos_vcache *vc, const char *cookie, const wos_vcache_settings *fp,
+               const char **user)
 {
     unsigned char k[WOS_VCACHE_KEY_LEN];
     wos_session *s;
@@ -79,7 +87,7 @@ START_TEST(hit_returns_the_entry)
 
     ck_assert_int_eq(wos_vcache_create(tp, 8, &vc), WOS_OK);
     put(vc, "cookie-a", "user_a", wos_now_sec() + 60);
-    ck_assert(hit(vc, "cookie-a", "fp", &user));
+    ck_assert(hit(vc, "cookie-a", &FP, &user));
     ck_assert_str_eq(user, "user_a");
     ck_assert_int_eq(wos_vcache_count(vc), 1);
 }
@@ -91,9 +99,9 @@ START_TEST(other_cookie_or_settings_miss)
 
     wos_vcache_create(tp, 8, &vc);
     put(vc, "cookie-a", "user_a", wos_now_sec() + 60);
-    ck_assert(!hit(vc, "cookie-b", "fp", NULL));
-    ck_assert(!hit(vc, "cookie-a ", "fp", NULL));
-    ck_assert(!hit(vc, "cookie-a", "other settings", NULL));
+    ck_assert(!hit(vc, "cookie-b", &FP, NULL));
+    ck_assert(!hit(vc, "cookie-a ", &FP, NULL));
+    ck_assert(!hit(vc, "cookie-a", &OTHER, NULL));
 }
 END_TEST
 
@@ -106,9 +114,9 @@ START_TEST(expired_entries_are_never_served)
     put(vc, "now", "user_b", wos_now_sec());
     ck_assert_int_eq(wos_vcache_count(vc), 0);
     put(vc, "soon", "user_c", wos_now_sec() + 3);
-    ck_assert(hit(vc, "soon", "fp", NULL));
+    ck_assert(hit(vc, "soon", &FP, NULL));
     apr_sleep(apr_time_from_msec(3100));
-    ck_assert(!hit(vc, "soon", "fp", NULL));
+    ck_assert(!hit(vc, "soon", &FP, NULL));
     ck_assert_int_eq(wos_vcache_count(vc), 0);
 }
 END_TEST
@@ -122,13 +130,13 @@ START_TEST(bounded_least_recently_used_first)
     put(vc, "c1", "u1", until);
     put(vc, "c2", "u2", until);
     put(vc, "c3", "u3", until);
-    ck_assert(hit(vc, "c1", "fp", NULL));       /* c2 is now the least recent */
+    ck_assert(hit(vc, "c1", &FP, NULL));       /* c2 is now the least recent */
     put(vc, "c4", "u4", until);
     ck_assert_int_eq(wos_vcache_count(vc), 3);
-    ck_assert(!hit(vc, "c2", "fp", NULL));
-    ck_assert(hit(vc, "c1", "fp", NULL));
-    ck_assert(hit(vc, "c3", "fp", NULL));
-    ck_assert(hit(vc, "c4", "fp", NULL));
+    ck_assert(!hit(vc, "c2", &FP, NULL));
+    ck_assert(hit(vc, "c1", &FP, NULL));
+    ck_assert(hit(vc, "c3", &FP, NULL));
+    ck_assert(hit(vc, "c4", &FP, NULL));
 }
 END_TEST
 
@@ -141,7 +149,7 @@ START_TEST(replacing_a_key_keeps_one_entry)
     put(vc, "c", "old", wos_now_sec() + 60);
     put(vc, "c", "new", wos_now_sec() + 60);
     ck_assert_int_eq(wos_vcache_count(vc), 1);
-    ck_assert(hit(vc, "c", "fp", &user));
+    ck_assert(hit(vc, "c", &FP, &user));
     ck_assert_str_eq(user, "new");
 }
 END_TEST
@@ -159,7 +167,7 @@ START_TEST(held_entries_outlive_eviction)
     wos_vcache_create(tp, 1, &vc);
     put(vc, "c1", "u1", wos_now_sec() + 60);
     apr_pool_create(&rp, tp);
-    ck_assert_int_eq(wos_vcache_key("c1", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("c1", &FP, k), WOS_OK);
     ck_assert_int_eq(wos_vcache_get(vc, rp, k, wos_now_sec(), &s, &c, &ids), WOS_OK);
     put(vc, "c2", "u2", wos_now_sec() + 60);            /* evicts c1 */
     put(vc, "c1", "u1-again", wos_now_sec() + 60);      /* and c2, and replaces c1 */
@@ -170,7 +178,7 @@ START_TEST(held_entries_outlive_eviction)
     ck_assert_str_eq(APR_ARRAY_IDX(c->permissions, 0, const char *), "posts:read");
     ck_assert_ptr_nonnull(ids);
     apr_pool_destroy(rp);                                /* frees it */
-    ck_assert(hit(vc, "c1", "fp", NULL));
+    ck_assert(hit(vc, "c1", &FP, NULL));
 }
 END_TEST
 
@@ -187,7 +195,7 @@ START_TEST(identity_comes_ready_made)
 
     wos_vcache_create(tp, 4, &vc);
     put(vc, "c1", "u1", wos_now_sec() + 60);
-    ck_assert_int_eq(wos_vcache_key("c1", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("c1", &FP, k), WOS_OK);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k, wos_now_sec(), &s, &c, &ids), WOS_OK);
     direct = wos_identity_vars(tp, s, c, 0);
     ck_assert_int_eq(ids->nelts, direct->nelts);
@@ -215,37 +223,70 @@ START_TEST(memo_gives_the_hashed_key)
     memset(&m, 0, sizeof(m));
     wos_vcache_create(tp, 4, &vc);
     apr_pool_create(&cp, tp);
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-a", "fp", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("cookie-a", "fp", want), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-a", &FP, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("cookie-a", &FP, want), WOS_OK);
     ck_assert_mem_eq(k, want, sizeof(k));
     /* The second time comes from the memo: a marked key proves it. */
     m.key[0] ^= 0x5a;
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-a", "fp", k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-a", &FP, k), WOS_OK);
     ck_assert_int_eq(k[0], want[0] ^ 0x5a);
-    /* One byte of the cookie, the fingerprint, or the split between them differs: hashed. */
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", "fp", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("cookie-b", "fp", want), WOS_OK);
-    ck_assert_mem_eq(k, want, sizeof(k));
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", "fq", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("cookie-b", "fq", want), WOS_OK);
-    ck_assert_mem_eq(k, want, sizeof(k));
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "qcookie-b", "f", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("qcookie-b", "f", want), WOS_OK);
+    /* One byte of the cookie, any one setting, or the split between the
+     * strings differs: hashed anew (the remembered key is marked, so a wrong
+     * hit would show), and a key of its own. */
+    {
+        wos_vcache_settings v[8];
+        unsigned char base[WOS_VCACHE_KEY_LEN];
+        int i, j;
+
+        for (i = 0; i < 8; i++)
+            v[i] = FP;
+        v[0].client_id = "client_B";
+        v[1].base_url = "https://api.example/";
+        v[2].skew = 61;
+        v[3].refresh_before = 59;
+        v[4].passwords = &ISSUERS;
+        v[5].issuers = &PASSWORDS;
+        v[6].client_id = "client_Ah";             /* one byte moved across the split */
+        v[6].base_url = "ttps://api.example";
+        v[7].client_id = "client_A";              /* equal strings elsewhere: a hit */
+        ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", &FP, k), WOS_OK);
+        ck_assert_int_eq(wos_vcache_key("cookie-b", &FP, base), WOS_OK);
+        ck_assert_mem_eq(k, base, sizeof(k));
+        for (i = 0; i < 7; i++) {
+            ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", &FP, k), WOS_OK);
+            m.key[0] ^= 0x5a;
+            ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", &v[i], k), WOS_OK);
+            ck_assert_int_eq(wos_vcache_key("cookie-b", &v[i], want), WOS_OK);
+            ck_assert_mem_eq(k, want, sizeof(k));
+            ck_assert_mem_ne(want, base, sizeof(want));
+            for (j = 0; j < i; j++) {
+                unsigned char other[WOS_VCACHE_KEY_LEN];
+                ck_assert_int_eq(wos_vcache_key("cookie-b", &v[j], other), WOS_OK);
+                ck_assert_mem_ne(want, other, sizeof(want));
+            }
+        }
+        ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", &FP, k), WOS_OK);
+        m.key[0] ^= 0x5a;
+        ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "cookie-b", &v[7], k), WOS_OK);
+        ck_assert_int_eq(k[0], base[0] ^ 0x5a);
+    }
+    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "qcookie-b", &OTHER, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("qcookie-b", &OTHER, want), WOS_OK);
     ck_assert_mem_eq(k, want, sizeof(k));
     /* No memo at all still gives keys. */
-    ck_assert_int_eq(wos_vcache_key_memo(NULL, NULL, "cookie-a", "fp", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("cookie-a", "fp", want), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key_memo(NULL, NULL, "cookie-a", &FP, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("cookie-a", &FP, want), WOS_OK);
     ck_assert_mem_eq(k, want, sizeof(k));
     /* Too long to remember: hashed every time, and the memo stays usable. */
     big = apr_palloc(tp, WOS_VCACHE_MEMO_MAX + 1);
     memset(big, 'x', WOS_VCACHE_MEMO_MAX);
     big[WOS_VCACHE_MEMO_MAX] = '\0';
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, big, "fp", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key(big, "fp", want), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, big, &FP, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(big, &FP, want), WOS_OK);
     ck_assert_mem_eq(k, want, sizeof(k));
     ck_assert_uint_le(m.cap, 2 * WOS_VCACHE_MEMO_MAX);
-    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "qcookie-b", "f", k), WOS_OK);
-    ck_assert_int_eq(wos_vcache_key("qcookie-b", "f", want), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key_memo(&m, cp, "qcookie-b", &OTHER, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key("qcookie-b", &OTHER, want), WOS_OK);
     ck_assert_mem_eq(k, want, sizeof(k));
     apr_pool_destroy(cp);
 }
@@ -269,7 +310,7 @@ START_TEST(memo_memory_is_bounded)
     apr_pool_create(&cp, tp);
     for (n = 1; n <= 40000; n += 97) {
         cookie[n] = '\0';
-        ck_assert_int_eq(wos_vcache_key_memo(&m, cp, cookie, "fp", k), WOS_OK);
+        ck_assert_int_eq(wos_vcache_key_memo(&m, cp, cookie, &FP, k), WOS_OK);
         cookie[n] = 'c';
         if (m.input != last)
             allocs++;
@@ -297,7 +338,7 @@ static void *APR_THREAD_FUNC run_worker(apr_thread_t *t, void *data)
         wos_claims *c;
 
         apr_snprintf(cookie, sizeof(cookie), "c%d", (i * 7 + w->id) % 40);
-        if (wos_vcache_key(cookie, "fp", k) != WOS_OK) {
+        if (wos_vcache_key(cookie, &FP, k) != WOS_OK) {
             w->nokey++;     /* checked by the main thread: Check asserts stay there */
             continue;
         }
