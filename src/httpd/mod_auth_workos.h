@@ -1,5 +1,5 @@
 /*
- * mod_auth_workos.h: what the glue files share: configuration records,
+ * mod_auth_workos.h: the glue's private header: what the files of src/httpd/ share: configuration records,
  * per-request state, and the functions each glue file offers the others.
  * The logic lives in src/ (no httpd types there); these files translate.
  */
@@ -134,7 +134,10 @@ int wos_scrub_headers(request_rec *r);
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st);
 wos_req *wos_req_state(request_rec *r);
 
-/* mod_auth_workos.c */
+/* mod_auth_workos_request.c: helpers every glue file may use; it calls none of them */
+int wos_is_workos(request_rec *r);
+int wos_is_browser(request_rec *r);
+const char *wos_cookie_header(request_rec *r);
 void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies);
 void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *value,
                               const wos_cookie_in *old);
@@ -142,6 +145,12 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
 wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin);
+
+/* mod_auth_workos_authn.c: the hooks of AuthType WorkOS */
+int wos_check_authn(request_rec *r);
+int wos_fixups(request_rec *r);
+int wos_note_auth_failure(request_rec *r, const char *auth_type);
+int wos_post_perdir(request_rec *r);
 
 /* mod_auth_workos_check.c */
 void wos_check_register_hooks(void);
@@ -155,10 +164,8 @@ void wos_stat_refresh(server_rec *s, const wos_authn_out *out);
 void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 
 /* mod_auth_workos_flows.c */
-int wos_is_browser(request_rec *r);
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
                     const char *screen_hint);
 int wos_flow_handler(request_rec *r, int lookup_uri);
-const char *wos_cookie_header(request_rec *r);
 
 #endif

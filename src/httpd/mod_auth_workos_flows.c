@@ -20,22 +20,6 @@
 #define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
 #define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
 
-/* Navigations can follow a redirect; XHR, fetch() and API clients cannot. */
-int wos_is_browser(request_rec *r)
-{
-    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
-    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
-    const char *accept = apr_table_get(r->headers_in, "Accept");
-
-    if (r->method_number != M_GET)      /* HEAD is M_GET with header_only */
-        return 0;
-    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
-        return 0;
-    if (mode && strcasecmp(mode, "navigate"))
-        return 0;
-    return accept && ap_strcasestr(accept, "text/html") != NULL;
-}
-
 static const char *path_of(const char *uri_or_path)
 {
     const char *p;

@@ -1,0 +1,210 @@
+/*
+ * mod_auth_workos_authn.c: AuthType WorkOS. The decision itself is
+ * wos_authn_check (src/wos_authn.c); this file turns a request into its
+ * inputs and its outcome into an HTTP answer: identity, sign-in, 401, 503.
+ */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <mod_auth.h>
+
+#include "mod_auth_workos.h"
+#include "wos_cookie.h"
+
+/* Read, check and (when refreshed) re-set the session. */
+static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
+                      wos_cookie_in *cin)
+{
+    wos_authn_in in;
+    wos_api_cfg api;
+    wos_rv rv;
+
+    wos_fill_authn_in(r, c, &in, &api);
+    rv = wos_read_session_cookie(r, c, cin);
+    if (rv != WOS_OK && rv != WOS_ENOKEY) {
+        memset(out, 0, sizeof(*out));
+        out->outcome = WOS_AUTHN_INVALID;
+        out->reason = apr_psprintf(r->pool, "session cookie unreadable: %s", wos_strerror(rv));
+        return;
+    }
+    in.cookie = cin->value;
+    wos_authn_check(r->pool, &in, out);
+}
+
+static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cookie_in *cin)
+{
+    static const struct { int level; const char *tag; } how[] = {
+        [WOS_AUTHN_OK]      = {APLOG_DEBUG,   "WOS00103"},
+        [WOS_AUTHN_NONE]    = {APLOG_DEBUG,   "WOS00104"},
+        [WOS_AUTHN_INVALID] = {APLOG_INFO,    "WOS00105"},
+        [WOS_AUTHN_ENDED]   = {APLOG_INFO,    "WOS00106"},
+        [WOS_AUTHN_RETRY]   = {APLOG_WARNING, "WOS00107"},
+        [WOS_AUTHN_NOKEYS]  = {APLOG_ERR,     "WOS00108"},
+    };
+    int level = how[out->outcome].level;
+
+    /* The session's short hash costs a SHA-256 of the cookie: only when logged. */
+    if (!APLOG_R_IS_LEVEL(r, level))
+        return;
+    ap_log_rerror(APLOG_MARK, level, 0, r, "%s: session %s: %s%s", how[out->outcome].tag,
+                  cin->value ? wos_short_hash(r->pool, cin->value) : "-",
+                  out->reason ? out->reason : "-", out->refreshed ? " (refreshed)" : "");
+}
+
+/* Identity for this request: r->user, the claims for Require, variables. */
+static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
+{
+    r->user = (char *)(wos_cfg_int(c->remote_user, WOS_USER_EMAIL) == WOS_USER_ID
+                       || !st->session->user_email ? st->session->user_id
+                                                  : st->session->user_email);
+    r->ap_auth_type = (char *)WOS_AUTH_TYPE;
+    wos_export_identity(r, c, st);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
+    apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+}
+
+static int unavailable(request_rec *r, long retry_after)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%ld", retry_after > 0 ? retry_after : 5));
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* The 401 challenge: the scheme, and the realm from AuthName. */
+static void challenge(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
+                                ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+}
+
+/* No session: sign in, or 401/403, as configured and as the client can follow. */
+static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
+{
+    int action = wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN);
+
+    if (action == WOS_UNAUTH_403) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "WOS00111: no usable session: 403 (WorkOSUnauthAction 403)");
+        return HTTP_FORBIDDEN;
+    }
+    if (action == WOS_UNAUTH_LOGIN && wos_is_browser(r))
+        return wos_start_login(r, c, r->unparsed_uri, NULL);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00110: no usable session: 401 (%s)",
+                  action == WOS_UNAUTH_LOGIN ? "not a browser navigation, so no sign-in "
+                                               "redirect" : "WorkOSUnauthAction 401");
+    challenge(r);
+    return HTTP_UNAUTHORIZED;
+}
+
+/* The result of one authentication attempt as an HTTP status (OK = identity set). */
+static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
+{
+    wos_req *st = wos_req_state(r);
+    wos_authn_out out;
+    wos_cookie_in cin;
+
+    if (st->done) {
+        /* A subrequest or internal redirect: the main request decided already. */
+        if (!st->claims)
+            return DECLINED;
+        establish(r, c, st);
+        return OK;
+    }
+    st->done = 1;
+    run_authn(r, c, &out, &cin);
+    log_outcome(r, &out, &cin);
+    wos_stat_authn(r, &out);
+    if (out.new_cookie)
+        wos_store_session_cookie(r, c, out.new_cookie, &cin);
+    else if (out.outcome == WOS_AUTHN_INVALID || out.outcome == WOS_AUTHN_ENDED)
+        wos_store_session_cookie(r, c, NULL, &cin);
+
+    switch (out.outcome) {
+    case WOS_AUTHN_OK:
+        st->session = out.session;
+        st->claims = out.claims;
+        st->identity = out.identity;
+        establish(r, c, st);
+        return OK;
+    case WOS_AUTHN_RETRY:
+    case WOS_AUTHN_NOKEYS:
+        return optional ? DECLINED : unavailable(r, out.retry_after);
+    default:
+        return DECLINED;
+    }
+}
+
+/* check_authn: AuthType WorkOS. */
+int wos_check_authn(request_rec *r)
+{
+    wos_dir_cfg *c;
+    int rv;
+
+    if (!wos_is_workos(r))
+        return DECLINED;
+    c = wos_dcfg(r);
+    if ((rv = wos_check_config(r, c)) != OK)
+        return rv;
+    rv = authenticate(r, c, 0);
+    if (rv == OK || rv != DECLINED)
+        return rv;
+    if (wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN) == WOS_UNAUTH_PASS) {
+        /* pass lets anonymous requests through where Require allows them; this
+         * Require needs a user, so the answer is a plain 401. */
+        challenge(r);
+        return HTTP_UNAUTHORIZED;
+    }
+    return unauthenticated(r, c);
+}
+
+/* Requests that Require let through without a user still get an identity when
+ * they carry a session (WorkOSUnauthAction pass, Require all granted). */
+int wos_fixups(request_rec *r)
+{
+    wos_dir_cfg *c;
+
+    if (!wos_is_workos(r) || r->user || wos_req_state(r)->done)
+        return DECLINED;
+    c = wos_dcfg(r);
+    if (wos_check_config(r, c) != OK)
+        return DECLINED;
+    authenticate(r, c, 1);
+    return DECLINED;
+}
+
+/* httpd asks the AuthType to describe an authorization failure (a 401). */
+int wos_note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (strcasecmp(auth_type, WOS_AUTH_TYPE))
+        return DECLINED;
+    challenge(r);
+    return OK;
+}
+
+/* Before anything reads the request: remove forged identity headers. */
+/*
+ * Forged identity out before anything reads it. post_perdir_config, not
+ * header_parser: httpd runs header_parser for main requests only, and a
+ * subrequest (SSI include, mod_dir) into a location of the module would keep
+ * the forged headers of an open page that included it.
+ */
+int wos_post_perdir(request_rec *r)
+{
+    wos_dir_cfg *c;
+
+    if (!wos_is_workos(r))
+        return DECLINED;
+    wos_scrub_headers(r);
+    /* Where the module passes the token as Authorization, that header is the
+     * module's: a client's own must not reach the backend, signed in or not. */
+    c = wos_dcfg(r);
+    if (wos_cfg_int(c->pass_token, 0) && (wos_cfg_int(c->pass_claims, WOS_PASS_ENV)
+                                          & WOS_PASS_HEADERS)
+        && apr_table_get(r->headers_in, "Authorization")) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "WOS00112: removed client-supplied Authorization (WorkOSPassAccessToken)");
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+    return DECLINED;
+}

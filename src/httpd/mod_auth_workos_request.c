@@ -1,0 +1,166 @@
+/*
+ * mod_auth_workos_request.c: request helpers every glue file uses: the
+ * Cookie header, Set-Cookie, the session cookie, the inputs of one
+ * authentication, and the settings without which nothing can be decided.
+ * It calls no other glue file but the configuration's getters.
+ */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "mod_auth_workos.h"
+#include "wos_cookie.h"
+#include "wos_seal.h"
+
+int wos_is_workos(request_rec *r)
+{
+    const char *t = ap_auth_type(r);
+    return t && !strcasecmp(t, WOS_AUTH_TYPE);
+}
+
+/* Navigations can follow a redirect; XHR, fetch() and API clients cannot. */
+int wos_is_browser(request_rec *r)
+{
+    const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
+    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+
+    if (r->method_number != M_GET)      /* HEAD is M_GET with header_only */
+        return 0;
+    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
+        return 0;
+    if (mode && strcasecmp(mode, "navigate"))
+        return 0;
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+typedef struct { apr_pool_t *p; const char *acc; } cookie_acc;
+
+static int add_cookie(void *baton, const char *key, const char *value)
+{
+    cookie_acc *a = baton;
+    (void)key;
+    a->acc = a->acc ? apr_pstrcat(a->p, a->acc, "; ", value, NULL) : value;
+    return 1;
+}
+
+/* Browsers may send several Cookie headers (HTTP/2); read them as one. */
+const char *wos_cookie_header(request_rec *r)
+{
+    cookie_acc a = {r->pool, NULL};
+    apr_table_do(add_cookie, &a, r->headers_in, "Cookie", NULL);
+    return a.acc;
+}
+
+void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies)
+{
+    int i;
+    for (i = 0; set_cookies && i < set_cookies->nelts; i++)
+        apr_table_addn(r->err_headers_out, "Set-Cookie",
+                       APR_ARRAY_IDX(set_cookies, i, const char *));
+}
+
+/* Store (or, with value NULL, delete) the session cookie and its chunks. */
+void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *value,
+                              const wos_cookie_in *old)
+{
+    wos_cookie_attrs a;
+    apr_array_header_t *sc = NULL;
+    wos_cookie_in none = {NULL, 0, 0, -1};
+
+    wos_cfg_cookie_attrs(c, &a);
+    if (wos_cookie_store(r->pool, &a, wos_cfg_cookie_name(c), value,
+                         (apr_size_t)wos_cfg_int(c->cookie_chunk_size,
+                                                 WOS_COOKIE_DEFAULT_CHUNK_SIZE),
+                         old ? old : &none, &sc) != WOS_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WOS00101: session too large for %d cookies; raise "
+                      "WorkOSCookieChunkSize or reduce the session's claims",
+                      WOS_COOKIE_MAX_CHUNKS);
+        return;
+    }
+    wos_set_cookies(r, sc);
+}
+
+/*
+ * The connection's memo of its last settings and cookie, and their cache
+ * key. Only on connections of their own (HTTP/1.x): their requests run one
+ * after another, which the unlocked memo needs.
+ */
+static wos_vcache_memo *conn_memo(conn_rec *c)
+{
+    wos_vcache_memo *m;
+
+    if (c->master)
+        return NULL;
+    m = ap_get_module_config(c->conn_config, &auth_workos_module);
+    if (!m) {
+        m = apr_pcalloc(c->pool, sizeof(*m));
+        ap_set_module_config(c->conn_config, &auth_workos_module, m);
+    }
+    return m;
+}
+
+void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
+                       wos_api_cfg *api)
+{
+    wos_srv_cfg *s = wos_scfg(r->server);
+
+    memset(in, 0, sizeof(*in));
+    wos_cfg_api(r, c, api);
+    in->passwords = c->passwords;
+    in->keystore = s->keys;
+    in->keys.cache = &s->keys_cache;
+    in->keys.api = api;
+    in->keys.ttl_sec = wos_cfg_int(c->jwks_ttl, 3600);
+    in->keys.fetched = wos_stat_jwks_fetched;
+    in->keys.fetched_baton = r->server;
+    in->refresh.cache = &s->cache;
+    in->refresh.api = api;
+    in->refresh.ip_address = r->useragent_ip;
+    in->refresh.user_agent = apr_table_get(r->headers_in, "User-Agent");
+    in->refresh.note = wos_refresh_note_log;
+    in->refresh.note_baton = r;
+    in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
+    in->jwt.issuers = c->issuers;
+    in->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    /* A cached verification holds only for the settings it was made under. */
+    in->vcache = s->vcache;
+    in->settings.client_id = api->client_id;
+    in->settings.base_url = api->base_url;
+    in->settings.skew = in->jwt.skew_sec;
+    in->settings.refresh_before = in->refresh_before;
+    in->settings.passwords = c->passwords;
+    in->settings.issuers = c->issuers;
+    in->memo = conn_memo(r->connection);
+    in->memo_pool = r->connection->pool;
+}
+
+/* Settings without which nothing can be decided: a 500 and a line that says which. */
+int wos_check_config(request_rec *r, const wos_dir_cfg *c)
+{
+    const char *missing = !c->client_id ? "WorkOSClientID"
+                        : !c->passwords ? "WorkOSCookiePassword"
+                        : !c->api_key ? "WorkOSAPIKey" : NULL;
+    if (missing) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "WOS00102: AuthType WorkOS at %s needs %s", r->uri, missing);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!wos_scfg(r->server)->keys)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    return OK;
+}
+
+/* The session cookie (assembled from chunks); *cin says what was there. */
+wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin)
+{
+    const char *hdr = wos_cookie_header(r);
+
+    memset(cin, 0, sizeof(*cin));
+    cin->max_index = -1;
+    if (!hdr)
+        return WOS_ENOKEY;
+    return wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, cin);
+}
+
