@@ -1,0 +1,35 @@
+"""The documentation names what the code does: every WOS log tag written by
+the code is listed in docs/operations.md, and every tag listed there exists."""
+import re
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+TAG = re.compile(r"\bWOS\d{5}\b")
+
+
+def code_tags():
+    files = [TOP / "mod_auth_workos.c", *sorted((TOP / "src").rglob("*.c"))]
+    tags = set()
+    for f in files:
+        tags |= set(TAG.findall(f.read_text()))
+    return tags
+
+
+def documented_tags():
+    text = (TOP / "docs" / "operations.md").read_text()
+    table = text[text.index("## Every log tag"):]
+    return set(re.findall(r"^\| `(WOS\d{5})` \|", table, re.M))
+
+
+def test_code_writes_tags():
+    assert len(code_tags()) > 40
+
+
+def test_every_tag_in_the_code_is_documented():
+    missing = sorted(code_tags() - documented_tags())
+    assert not missing, f"tags not listed in docs/operations.md: {missing}"
+
+
+def test_every_documented_tag_is_in_the_code():
+    stale = sorted(documented_tags() - code_tags())
+    assert not stale, f"docs/operations.md lists tags the code no longer writes: {stale}"
