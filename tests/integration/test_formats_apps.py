@@ -73,6 +73,7 @@ def conf(h, emulator, creds, fmt, app_port, prefix):
             f"WorkOSCookiePassword env:WOS_IT_FMT_PASSWORD\nWorkOSAPIBaseURL {emulator.url}\n"
             f"WorkOSRedirectURI {fl.CALLBACK}\nWorkOSLoginURI {fl.LOGIN}\n"
             f"WorkOSLogoutURI {fl.LOGOUT}\nWorkOSLogoutReturnTo {fl.BYE}\n"
+            f"WorkOSSwitchOrganizationURI {fl.SWITCH}\n"
             f"WorkOSCookieName {COOKIE}\nWorkOSSessionFormat {fmt}\n"
             f'ProxyPass "{prefix}/" "http://127.0.0.1:{app_port}{prefix}/"\n'
             + h.static_location("/static/", "AuthType WorkOS", "Require valid-user")
@@ -269,3 +270,54 @@ def test_a_revoked_session_is_refreshed_by_neither(site, browser, emulator, secr
     assert r.status_code == 401 and client.cleared(r, COOKIE) is not None
     status, me = app_me(browser)
     assert status == 401, me
+
+
+# ---- organization switch, rotation --------------------------------------------------
+
+def test_organization_switch_by_the_module_is_seen_by_the_app(site, browser, emulator):
+    fl.sign_in(browser, emulator, "/private/env.cgi", "grace@example.com")
+    status, me = app_me(browser)
+    assert status == 200 and me["organization_id"] == fl.ACME
+    before = refreshes(emulator)
+    q = urllib.parse.urlencode({"organization_id": fl.GLOBEX, "return_to": "/private/env.cgi"})
+    r = browser.nav(f"{fl.SWITCH}?{q}")
+    assert r.status_code == 302, r.text[:300]
+    assert refreshes(emulator) == before + 1
+    check_cookie_form(site, browser.jar.value(COOKIE))
+    status, me = app_me(browser)
+    assert status == 200 and me["refreshed"] is False, me
+    assert me["organization_id"] == fl.GLOBEX
+    env = client.cgi_env(browser.nav("/private/env.cgi"))
+    assert env["WORKOS_ORGANIZATION_ID"] == fl.GLOBEX
+
+
+def test_rotation_reads_the_old_password_and_writes_the_new(site, httpd_factory, emulator, creds,
+                                                            secrets, request):
+    """WorkOSCookiePassword NEW OLD: the app's cookie (sealed with OLD) is read; a
+    refresh re-seals it with NEW, which the SDK's library opens with NEW only."""
+    new = Fernet.generate_key().decode() if site.fmt == "python" else RUBY_PASSWORD + "-new"
+    secrets.add("new cookie password", new)
+    h = fl.new_httpd(httpd_factory, f"rot-{site.fmt}")
+    h.env.update(WOS_IT_FMT_NEW=new, WOS_IT_FMT_PASSWORD=site.password)
+    h.start(conf(h, emulator, creds, site.fmt, site.app.port, site.app.prefix).replace(
+        "WorkOSCookiePassword env:WOS_IT_FMT_PASSWORD",
+        "WorkOSCookiePassword env:WOS_IT_FMT_NEW env:WOS_IT_FMT_PASSWORD"))
+    h.app, h.fmt = site.app, site.fmt
+    try:
+        b = fl.Browser(h, secrets)
+        auth = emulator.session("ada@example.com")
+        secrets.add("refresh token", auth["refresh_token"])
+        app_adopt(b, auth)                                            # sealed with OLD
+        module_identity(b, "ada@example.com")
+        assert fl.session_cookies(b.nav("/static/"), COOKIE) == []     # read, not rewritten
+        auth = emulator.session("ada@example.com", expired=True)
+        secrets.add("refresh token", auth["refresh_token"])
+        app_adopt(b, auth)
+        module_identity(b, "ada@example.com")                         # refreshed by the module
+        h.password = new
+        assert sdk_read(h, b.jar.value(COOKIE))["user"]["email"] == "ada@example.com"
+        h.password = site.password
+        with pytest.raises(Exception):
+            sdk_read(h, b.jar.value(COOKIE))
+    finally:
+        h.stop()

@@ -93,7 +93,8 @@ class Session:
             self.cfg.password)
         decoded = self.decode(a["access_token"])
         return {"authenticated": True, "sealed_session": self.sealed,
-                "session_id": decoded["sid"], "user": a.get("user")}
+                "session_id": decoded["sid"], "organization_id": decoded.get("org_id"),
+                "user": a.get("user")}
 
 
 # ---- the app -----------------------------------------------------------------
@@ -146,6 +147,7 @@ def me(prefix):
         return jsonify(a), 401
     resp = make_response(jsonify({"authenticated": True, "refreshed": refreshed,
                                   "session_id": a["session_id"], "user": a["user"],
+                                  "organization_id": a["organization_id"],
                                   "refresh_token": unseal_data(s.sealed, cfg.password)
                                   ["refresh_token"]}))
     return set_session(resp, s.sealed) if refreshed else resp

@@ -134,7 +134,7 @@ def authenticate(sealed)
     return {"authenticated" => false, "reason" => "invalid_jwt"}
   end
   {"authenticated" => true, "session_id" => claims["sid"], "user" => session["user"],
-   "refresh_token" => session["refresh_token"]}
+   "organization_id" => claims["org_id"], "refresh_token" => session["refresh_token"]}
 end
 
 # Session#refresh
@@ -148,7 +148,7 @@ def refresh(sealed)
   new_sealed = seal_answer(a)
   claims = decode_jwt(a["access_token"])
   [new_sealed, {"authenticated" => true, "session_id" => claims["sid"], "user" => a["user"],
-                "refresh_token" => a["refresh_token"]}]
+                "organization_id" => claims["org_id"], "refresh_token" => a["refresh_token"]}]
 end
 
 class App < Sinatra::Base
