@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "testutil.h"
+#include "wos_authn.h"
 #include "wos_b64.h"
 #include "wos_format.h"
 #include "wos_seal_fernet.h"
@@ -326,6 +327,27 @@ START_TEST(cache_key_has_format)
 }
 END_TEST
 
+/* A password the format cannot use is our configuration's fault: 503, cookie kept. */
+START_TEST(unusable_password_is_not_the_sessions_fault)
+{
+    wos_authn_in in;
+    wos_authn_out out;
+    const char *cookie;
+
+    ck_assert_int_eq(wos_fernet_seal(tp, FERNET_KEY, "{}", 2, 1, &cookie), WOS_OK);
+    memset(&in, 0, sizeof(in));
+    in.cookie = cookie;
+    in.format = WOS_FORMAT_PYTHON;
+    in.passwords = one(tp, RUBY_PW);              /* not a Fernet key */
+    wos_authn_check(tp, &in, &out);
+    ck_assert_int_eq(out.outcome, WOS_AUTHN_RETRY);
+    ck_assert_ptr_null(out.new_cookie);
+    in.passwords = one(tp, FERNET_KEY);           /* the cookie's own: now it is the cookie */
+    wos_authn_check(tp, &in, &out);
+    ck_assert_int_eq(out.outcome, WOS_AUTHN_INVALID);
+}
+END_TEST
+
 static Suite *format_suite(void)
 {
     Suite *su = suite_create("format");
@@ -345,6 +367,7 @@ static Suite *format_suite(void)
     tcase_add_test(tc, fernet_keys);
     tcase_add_test(tc, format_names);
     tcase_add_test(tc, cache_key_has_format);
+    tcase_add_test(tc, unusable_password_is_not_the_sessions_fault);
     suite_add_tcase(su, tc);
     return su;
 }
