@@ -161,6 +161,7 @@ wos_rv wos_fernet_unseal(apr_pool_t *p, const char *token, apr_size_t len,
     wos_rv rv;
 
     *out = NULL;
+    *outlen = 0;
     *pw_index = -1;
     if (!passwords || passwords->nelts == 0)
         return fail(err, "no cookie password configured", WOS_ECRYPTO);

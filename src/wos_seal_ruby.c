@@ -134,7 +134,7 @@ static char rack_char(const char *s, apr_size_t left)
     return 0;
 }
 
-/* Rack's escapes undone and legacy newlines dropped; *legacy_nl if there were any. */
+/* Rack's escapes undone and the newlines of legacy MIME base64 dropped. */
 static wos_rv unescape(apr_pool_t *p, const char *s, apr_size_t len, char **out,
                        apr_size_t *out_len)
 {
@@ -216,6 +216,7 @@ wos_rv wos_ruby_unseal(apr_pool_t *p, const char *cookie, apr_size_t len,
     wos_rv rv;
 
     *out = NULL;
+    *outlen = 0;
     *pw_index = -1;
     if ((rv = check_passwords(passwords, err)) != WOS_OK)
         return rv;
@@ -225,13 +226,12 @@ wos_rv wos_ruby_unseal(apr_pool_t *p, const char *cookie, apr_size_t len,
         || wos_b64pad_decode(p, b64, b64_len, 0, &raw, &raw_len) != WOS_OK)
         return fail(err, "not padded standard base64", WOS_EINVAL);
     pt = apr_palloc(p, raw_len + 1);
-    idx = open_v7(p, raw, raw_len, passwords, pt);
-    pt_len = raw_len - HEAD_LEN;
-    if (idx < 0) {
-        idx = open_legacy(p, raw, raw_len, passwords, pt);
+    /* As the SDK: the current format, and the legacy one when that fails. */
+    if ((idx = open_v7(p, raw, raw_len, passwords, pt)) >= 0)
+        pt_len = raw_len - HEAD_LEN;
+    else if ((idx = open_legacy(p, raw, raw_len, passwords, pt)) >= 0)
         pt_len = raw_len - IV_LEN - TAG_LEN;
-    }
-    if (idx < 0)
+    else
         return fail(err, raw_len && raw[0] == WOS_RUBY_VERSION
                          ? "no cookie password opens the seal"
                          : "not a version 1 seal, and no legacy password opens it", WOS_EMAC);
