@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import urllib.parse
 
 import pytest
@@ -321,3 +322,37 @@ def test_rotation_reads_the_old_password_and_writes_the_new(site, httpd_factory,
             sdk_read(h, b.jar.value(COOKIE))
     finally:
         h.stop()
+
+
+def test_single_flight_refresh_in_the_format(site, browser, emulator, secrets):
+    """Requests arriving together with one expired cookie: one refresh, one new
+    session for all of them, each written in the format."""
+    n = 12
+    auth = emulator.session("grace@example.com", expired=True)
+    secrets.add("refresh token", auth["refresh_token"])
+    app_adopt(browser, auth)
+    cookie = browser.jar.value(COOKIE)
+    gate, results = threading.Barrier(n), [None] * n
+
+    def one(i):
+        gate.wait()
+        try:
+            results[i] = client.api(site, "/private/env.cgi", cookie=f"{COOKIE}={cookie}")
+        except Exception as e:          # recorded, asserted below
+            results[i] = e
+
+    before = refreshes(emulator)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [getattr(r, "status_code", r) for r in results] == [200] * n
+    assert refreshes(emulator) == before + 1
+    tokens = set()
+    for r in results:
+        (value,) = [v for name, v, a in fl.session_cookies(r, COOKIE)]
+        secrets.add("cookie", value)
+        check_cookie_form(site, value)
+        tokens.add(sdk_read(site, value)["refresh_token"])
+    assert len(tokens) == 1 and auth["refresh_token"] not in tokens
