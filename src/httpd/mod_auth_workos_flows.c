@@ -264,8 +264,9 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
                           unavailable ? "The sign-in service is unavailable. Please try again."
                                       : "The sign-in could not be completed. Please try again.");
     }
-    if (wos_format_seal(r->pool, wos_cfg_format(c), APR_ARRAY_IDX(c->passwords, 0, const char *),
-                        res->session, 0, &sealed) != WOS_OK)
+    if (wos_format_seal(r->pool, wos_cfg_format(c),
+                        APR_ARRAY_IDX(c->passwords, 0, const char *), res->session, 0,
+                        &sealed) != WOS_OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     /* A new session replaces whatever the browser had (never reuse a pre-login one). */
     wos_read_session_cookie(r, c, &old);
