@@ -16,6 +16,8 @@ static void algs_free(void)
     EVP_MD_free(algs.sha1);
     EVP_MD_free(algs.sha256);
     EVP_CIPHER_free(algs.aes_256_cbc);
+    EVP_CIPHER_free(algs.aes_256_gcm);
+    EVP_CIPHER_free(algs.aes_128_cbc);
     memset(&algs, 0, sizeof(algs));
 }
 
@@ -30,7 +32,10 @@ const wos_algs *wos_algs_get(void)
         algs.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
         algs.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
         algs.aes_256_cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-        if (algs.sha1 && algs.sha256 && algs.aes_256_cbc)
+        algs.aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+        algs.aes_128_cbc = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
+        if (algs.sha1 && algs.sha256 && algs.aes_256_cbc && algs.aes_256_gcm
+            && algs.aes_128_cbc)
             __atomic_store_n(&algs_ok, &algs, __ATOMIC_RELEASE);
         else
             algs_free();

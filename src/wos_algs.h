@@ -18,6 +18,8 @@ typedef struct {
     EVP_MD *sha1;
     EVP_MD *sha256;
     EVP_CIPHER *aes_256_cbc;
+    EVP_CIPHER *aes_256_gcm;    /**< the Ruby SDK's seal */
+    EVP_CIPHER *aes_128_cbc;    /**< Fernet (the Python SDK's seal) */
 } wos_algs;
 
 /** The fetched algorithms, or NULL if OpenSSL could not provide one. */

@@ -7,21 +7,11 @@
 #include <apr_strings.h>
 
 #include "wos_authn.h"
-#include "wos_seal.h"
 
 static wos_rv open_cookie(apr_pool_t *p, const wos_authn_in *in, wos_session **s,
                           const char **err)
 {
-    char *json;
-    apr_size_t len;
-    int idx;
-    wos_rv rv;
-
-    rv = wos_unseal(p, in->cookie, strlen(in->cookie), in->passwords,
-                    apr_time_as_msec(apr_time_now()), &json, &len, &idx, err);
-    if (rv != WOS_OK)
-        return rv;
-    return wos_session_parse(p, json, len, s, err);
+    return wos_format_open(p, in->format, in->cookie, in->passwords, s, err);
 }
 
 /* Verify @p token; the keystore refetches once (throttled) for an unknown kid. */
@@ -51,12 +41,10 @@ static wos_rv verify(apr_pool_t *p, const wos_authn_in *in, const wos_session *s
 
 static void seal_session(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
-    const char *json = wos_session_serialize(p, out->session);
     const char *sealed;
 
-    if (json && wos_seal(p, APR_ARRAY_IDX(in->passwords, 0, const char *), json,
-                         strlen(json), in->cookie_ttl, apr_time_as_msec(apr_time_now()),
-                         &sealed) == WOS_OK)
+    if (wos_format_seal(p, in->format, APR_ARRAY_IDX(in->passwords, 0, const char *),
+                        out->session, in->cookie_ttl, &sealed) == WOS_OK)
         out->new_cookie = sealed;
 }
 
@@ -169,6 +157,13 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
     wos_rv rv;
 
     rv = open_cookie(p, in, &out->session, &err);
+    if (rv == WOS_ECRYPTO) {
+        /* A password the format cannot use: our configuration, not the session. */
+        out->outcome = WOS_AUTHN_RETRY;
+        out->retry_after = 5;
+        out->reason = apr_psprintf(p, "session cookie not opened: %s", err ? err : "-");
+        return;
+    }
     if (rv != WOS_OK) {
         out->outcome = WOS_AUTHN_INVALID;
         out->reason = apr_psprintf(p, "session cookie rejected: %s (%s)", wos_strerror(rv),

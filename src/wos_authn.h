@@ -8,6 +8,7 @@
 #ifndef WOS_AUTHN_H
 #define WOS_AUTHN_H
 
+#include "wos_format.h"
 #include "wos_jwt.h"
 #include "wos_keys.h"
 #include "wos_refresh.h"
@@ -26,6 +27,7 @@ typedef enum {
 typedef struct wos_authn_in {
     const char *cookie;                    /**< the (assembled) cookie value, or NULL */
     const apr_array_header_t *passwords;   /**< const char *; the first seals */
+    wos_format format;                     /**< the cookie's format (WorkOSSessionFormat) */
     wos_keystore *keystore;
     wos_keys_ctx keys;
     wos_refresh_ctx refresh;

@@ -100,3 +100,65 @@ wos_rv wos_b64url_decode(apr_pool_t *p, const char *in, apr_size_t inlen,
     *outlen = n;
     return WOS_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* Padded base64 of either alphabet: OpenSSL does the bit work.        */
+
+char *wos_b64pad_encode(apr_pool_t *p, const unsigned char *buf, apr_size_t len, int urlsafe)
+{
+    char *out;
+    apr_size_t i, n;
+
+    if (len > (apr_size_t)(INT_MAX / 4 * 3))
+        return NULL;
+    out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
+    n = (apr_size_t)EVP_EncodeBlock((unsigned char *)out, buf, (int)len);
+    for (i = 0; urlsafe && i < n; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* The standard character for @p c of the chosen alphabet, or 0 if it is not one. */
+static char std_char(char c, int urlsafe)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return c;
+    if (urlsafe)
+        return c == '-' ? '+' : c == '_' ? '/' : 0;
+    return c == '+' || c == '/' ? c : 0;
+}
+
+wos_rv wos_b64pad_decode(apr_pool_t *p, const char *in, apr_size_t inlen, int urlsafe,
+                         unsigned char **out, apr_size_t *outlen)
+{
+    apr_size_t i, pad = 0, body;
+    char *std;
+    int n;
+
+    *out = NULL;
+    *outlen = 0;
+    if (!in || inlen == 0 || inlen % 4 != 0)
+        return WOS_EINVAL;
+    if (inlen > (apr_size_t)INT_MAX - 4)
+        return WOS_ETOOBIG;
+    while (pad < 2 && in[inlen - 1 - pad] == '=')
+        pad++;
+    body = inlen - pad;
+    std = apr_palloc(p, inlen + 1);
+    for (i = 0; i < body; i++)
+        if (!(std[i] = std_char(in[i], urlsafe)))
+            return WOS_EINVAL;
+    memcpy(std + body, "==", pad);
+    *out = apr_palloc(p, inlen / 4 * 3 + 1);
+    n = EVP_DecodeBlock(*out, (const unsigned char *)std, (int)inlen);
+    if (n < 0 || (apr_size_t)n < pad)
+        return WOS_EINVAL;
+    *outlen = (apr_size_t)n - pad;
+    (*out)[*outlen] = '\0';
+    return WOS_OK;
+}

@@ -49,7 +49,7 @@ static wos_rv fail(const char **err, const char *why, wos_rv rv)
 }
 
 /* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
-static int utf8_valid(const unsigned char *s, apr_size_t len)
+int wos_utf8_valid(const unsigned char *s, apr_size_t len)
 {
     apr_size_t i = 0, n, k;
     unsigned int cp, min;
@@ -88,7 +88,7 @@ static wos_rv payload_check(const char *data, apr_size_t len, const char **err)
 {
     if (memchr(data, '\0', len))
         return fail(err, "payload contains a NUL byte", WOS_EINVAL);
-    if (!utf8_valid((const unsigned char *)data, len))
+    if (!wos_utf8_valid((const unsigned char *)data, len))
         return fail(err, "payload is not valid UTF-8", WOS_EINVAL);
     return WOS_OK;
 }

@@ -55,4 +55,7 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
                   const apr_array_header_t *passwords, apr_int64_t now_ms,
                   char **out, apr_size_t *outlen, int *pw_index, const char **err);
 
+/** 1 when @p len bytes of @p s are strict UTF-8 (no overlongs or surrogates). */
+int wos_utf8_valid(const unsigned char *s, apr_size_t len);
+
 #endif

@@ -255,6 +255,7 @@ wos_rv wos_session_from_auth_response(apr_pool_t *p, const char *json, apr_size_
     if (token_org(p, s->access_token, &s->organization_id) != WOS_OK)
         s->organization_id = answer_org;
     rv = read_user(p, camel_user(p, snake), s, err);
+    s->api_user = snake;
     if (rv == WOS_OK)
         *out = s;
     return rv;

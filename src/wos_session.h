@@ -30,6 +30,8 @@ typedef struct wos_session {
     json_t *user;                        /**< the whole camelCase user object (pool-owned);
                                               what serialize writes, so its "id" must
                                               equal user_id. NULL: built from the fields */
+    json_t *api_user;                    /**< the user object as the API sent it (snake_case,
+                                              what the Ruby and Python SDKs seal), or NULL */
 } wos_session;
 
 /** Largest session JSON accepted (bytes). */

@@ -29,6 +29,8 @@ typedef struct wos_vcache_settings {
     const char *client_id, *base_url;   /**< NULL counts as "" */
     int skew, refresh_before;
     const void *passwords, *issuers;    /**< the configuration's own lists, by address */
+    int format;                         /**< wos_format: the same bytes are another
+                                             session in another format */
 } wos_vcache_settings;
 
 /**

@@ -19,7 +19,12 @@ def ratios(tp):
             "(2)/(4) req/s": ratio(g(2, "rps"), g(4, "rps")),
             "(3)/(4) req/s": ratio(g(3, "rps"), g(4, "rps")),
             "p99(2)/p99(1)": ratio(g(2, "p99"), g(1, "p99")),
-            "(2)/(5) req/s": ratio(g(2, "rps"), g(5, "rps"))}
+            "(2)/(5) req/s": ratio(g(2, "rps"), g(5, "rps")),
+            # the session formats against node: cache hits (6, 8) and without the cache (7, 9)
+            "(6)/(2) req/s": ratio(g(6, "rps"), g(2, "rps")),
+            "(8)/(2) req/s": ratio(g(8, "rps"), g(2, "rps")),
+            "(7)/(3) req/s": ratio(g(7, "rps"), g(3, "rps")),
+            "(9)/(3) req/s": ratio(g(9, "rps"), g(3, "rps"))}
 
 
 def rss_max_growth(rss):
@@ -120,8 +125,8 @@ def instr_table(method, instr, locs):
         if loc.num in instr:
             lines.append(f"  {loc.num:<2} {loc.label:<34} {instr[loc.num]:>12,.0f}")
     base = instr.get(1)
-    for n in (2, 3, 4):
-        if base is not None and n in instr:
+    for n in sorted(instr):
+        if base is not None and n != 1:
             lines.append(f"  ({n}) - (1), the cost of authentication: "
                          f"{instr[n] - base:>12,.0f}")
     return lines

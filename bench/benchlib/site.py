@@ -1,6 +1,8 @@
 """The system under test: the emulator, one httpd with the four locations
 (plus a twin for location 3 when WorkOSSessionCache is global-only), the
-static page, the certificate mod_auth_openidc verifies with, and sessions."""
+static page, the certificate mod_auth_openidc verifies with, and sessions.
+Locations 6 to 9 repeat 2 and 3 with the Ruby and Python SDKs' session
+formats (WorkOSSessionFormat), each with the same session sealed that way."""
 import base64
 import json
 import os
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
 from .servers import Emulator, Httpd
@@ -19,6 +22,10 @@ from .tools import BenchError
 COOKIE = "wos-session"
 PAGE = "page.html"
 EMAIL = "ada@example.com"
+# WorkOSSessionFormat -> (cache-hit location, WorkOSSessionCache 0 location); the
+# Python SDK's cookie password is a Fernet key, the others take the bench's password.
+FORMATS = {"ruby": (6, 7), "python": (8, 9)}
+FORMAT_PASSWORD = {"ruby": "WOS_BENCH_COOKIE_PASSWORD", "python": "WOS_BENCH_FERNET_KEY"}
 
 
 @dataclass
@@ -68,7 +75,8 @@ class Site:
         self.processes, self.threads, self.token_ttl = processes, threads, token_ttl
         self.env = dict(os.environ,
                         WOS_BENCH_API_KEY="sk_test_" + secrets.token_urlsafe(24),
-                        WOS_BENCH_COOKIE_PASSWORD=secrets.token_urlsafe(36))
+                        WOS_BENCH_COOKIE_PASSWORD=secrets.token_urlsafe(36),
+                        WOS_BENCH_FERNET_KEY=Fernet.generate_key().decode())
         self.client_id = "client_01BENCH" + secrets.token_hex(4).upper()
         self.htdocs = self.workdir / "htdocs"
         self.htdocs.mkdir()
@@ -102,6 +110,11 @@ class Site:
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
                   "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+        for fmt in FORMATS:
+            own = [f"WorkOSSessionFormat {fmt}",
+                   f"WorkOSCookiePassword env:{FORMAT_PASSWORD[fmt]}"]
+            blocks[f"/wos-{fmt}/"] = wos + own
+            blocks[f"/wos-{fmt}-nocache/"] = blocks["/wos-nocache/"] + own
         out = ""
         for path, lines in blocks.items():
             body = "".join(f"    {ln}\n" for ln in lines)
@@ -153,23 +166,25 @@ class Site:
 
     # ---- sessions ----------------------------------------------------------
 
-    def seal(self, auth):
+    def seal(self, auth, fmt="node"):
         """The session cookie value for an authenticate answer (the module's own sealer)."""
-        out = subprocess.run([str(self.sealtool), "seal-auth", "--password-env",
-                              "WOS_BENCH_COOKIE_PASSWORD"], input=json.dumps(auth),
+        out = subprocess.run([str(self.sealtool), "seal-auth", "--format", fmt, "--password-env",
+                              FORMAT_PASSWORD.get(fmt, "WOS_BENCH_COOKIE_PASSWORD")],
+                             input=json.dumps(auth),
                              capture_output=True, text=True, env=self.env, timeout=30)
         if out.returncode != 0:
             raise BenchError(f"sealtool seal-auth failed: {out.stderr.strip()[:200]}")
         return out.stdout.strip()
 
-    def session(self, expired=False):
-        """(cookie value, access token) of a fresh session of EMAIL."""
+    def session(self, expired=False, formats=()):
+        """(cookie value, access token) of a fresh session of EMAIL, and
+        {format: cookie value} of the same session in each of @formats."""
         auth = self.emu.session(EMAIL, self.token_ttl, expired=expired)
-        return self.seal(auth), auth["access_token"]
+        return self.seal(auth), auth["access_token"], {f: self.seal(auth, f) for f in formats}
 
     def locations(self):
         """Locations 1-5 (3 only when available), all sharing one session."""
-        cookie, token = self.session()
+        cookie, token, by_format = self.session(formats=FORMATS)
         # Location 1 gets the same Cookie header as 2 and 3, as a browser sends it
         # to every path of the site: (2) vs (1) is then the module's work alone,
         # not also the 3 KB more that the client writes and the kernel copies.
@@ -186,4 +201,12 @@ class Site:
                              {"Authorization": f"Bearer {token}"}, 401, self.main))
         locs.append(Location(5, "no authentication, no Cookie", "/none/" + PAGE, {}, 200,
                              self.main))
+        for fmt, (hit, nocache) in FORMATS.items():
+            header = {"Cookie": f"{COOKIE}={by_format[fmt]}"}
+            locs.append(Location(hit, f"WorkOS {fmt}, session cache (hits)",
+                                 f"/wos-{fmt}/" + PAGE, header, 401, self.main))
+            if self.nocache:
+                locs.append(Location(nocache, f"WorkOS {fmt}, WorkOSSessionCache 0",
+                                     f"/wos-{fmt}-nocache/" + PAGE, header, 401,
+                                     self.twin or self.main))
         return locs

@@ -18,6 +18,7 @@
 #include "wos_authn.h"
 #include "wos_claims.h"
 #include "wos_cookie.h"
+#include "wos_format.h"
 #include "wos_jwt.h"
 #include "wos_keys.h"
 #include "wos_session.h"
@@ -70,6 +71,7 @@ typedef struct wos_dir_cfg {
     const char *connection;
     const char *organization;
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
+    int session_format;                 /* wos_format; WOS_UNSET: node */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -162,6 +164,11 @@ void wos_stat_inc(server_rec *s, wos_stat which);
 void wos_stat_authn(request_rec *r, const wos_authn_out *out);
 void wos_stat_refresh(server_rec *s, const wos_authn_out *out);
 void wos_stat_jwks_fetched(void *baton, wos_rv rv);
+
+/* mod_auth_workos_format.c: WorkOSSessionFormat */
+const char *wos_set_session_format(cmd_parms *cmd, void *m, const char *arg);
+wos_format wos_cfg_format(const wos_dir_cfg *c);
+int wos_format_check(apr_pool_t *ptemp, server_rec *main_server);
 
 /* mod_auth_workos_flows.c */
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,

@@ -12,7 +12,9 @@
  *   check (WOS00102) remains for that case;
  * - WorkOSCache naming a mod_socache provider that is not loaded, or
  *   arguments the provider refuses (post_config opens the same cache, and
- *   fails the same way, but `configtest` never runs post_config).
+ *   fails the same way, but `configtest` never runs post_config);
+ * - cookie passwords the scope's WorkOSSessionFormat cannot use
+ *   (mod_auth_workos_format.c).
  *
  * <IfModule> and <IfDefine> need no handling: httpd evaluates them while
  * reading, and the tree holds only the contents of the active ones.
@@ -138,6 +140,7 @@ static int wos_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     bad |= check_vhosts(ptemp, ap_conftree, &main_seen);
     /* Loaded means a cache is opened (post_config), used or not: check it alike. */
     bad |= check_cache(ptemp, s);
+    bad |= wos_format_check(ptemp, s);
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 

@@ -215,7 +215,7 @@ static int first_use(request_rec *r, const char *state)
 static int handle_callback(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
-    const char *state, *code, *error, *verifier, *target, *sealed, *json, *err = NULL;
+    const char *state, *code, *error, *verifier, *target, *sealed, *err = NULL;
     wos_api_cfg api;
     wos_auth_result *res;
     wos_cookie_in old;
@@ -264,9 +264,9 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
                           unavailable ? "The sign-in service is unavailable. Please try again."
                                       : "The sign-in could not be completed. Please try again.");
     }
-    json = wos_session_serialize(r->pool, res->session);
-    if (!json || wos_seal(r->pool, APR_ARRAY_IDX(c->passwords, 0, const char *), json,
-                          strlen(json), 0, apr_time_as_msec(apr_time_now()), &sealed) != WOS_OK)
+    if (wos_format_seal(r->pool, wos_cfg_format(c),
+                        APR_ARRAY_IDX(c->passwords, 0, const char *), res->session, 0,
+                        &sealed) != WOS_OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     /* A new session replaces whatever the browser had (never reuse a pre-login one). */
     wos_read_session_cookie(r, c, &old);

@@ -109,6 +109,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     memset(in, 0, sizeof(*in));
     wos_cfg_api(r, c, api);
     in->passwords = c->passwords;
+    in->format = wos_cfg_format(c);
     in->keystore = s->keys;
     in->keys.cache = &s->keys_cache;
     in->keys.api = api;
@@ -131,6 +132,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->settings.skew = in->jwt.skew_sec;
     in->settings.refresh_before = in->refresh_before;
     in->settings.passwords = c->passwords;
+    in->settings.format = (int)in->format;
     in->settings.issuers = c->issuers;
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;

@@ -5,8 +5,9 @@
  *   sealtool seal      --password PW [--ttl SEC] [--now-ms MS]     JSON on stdin
  *   sealtool unseal    --password PW [--password OLD ...] [--now-ms MS]
  *                      [--print-index]                            seal on stdin
- *   sealtool seal-auth --password PW                              WorkOS
- *                      authenticate 200 answer (snake_case) on stdin
+ *   sealtool seal-auth --password PW [--format node|ruby|python]  WorkOS
+ *                      authenticate 200 answer (snake_case) on stdin, sealed
+ *                      as that SDK seals it (WorkOSSessionFormat; default node)
  *
  * --password-env NAME takes a password from the environment instead, so that
  * tests keep secrets off the command line. `seal` prints the seal and a
@@ -21,6 +22,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "wos_format.h"
 #include "wos_seal.h"
 #include "wos_session.h"
 
@@ -32,6 +34,7 @@ typedef struct tool_args {
     apr_int64_t ttl_sec;
     apr_int64_t now_ms;
     int print_index;
+    wos_format format;
 } tool_args;
 
 static int usage(const char *why)
@@ -40,7 +43,7 @@ static int usage(const char *why)
             "usage: sealtool seal --password PW [--ttl SEC] [--now-ms MS]\n"
             "       sealtool unseal --password PW [--password OLD ...] [--now-ms MS]"
             " [--print-index]\n"
-            "       sealtool seal-auth --password PW [--now-ms MS]\n"
+            "       sealtool seal-auth --password PW [--now-ms MS] [--format node|ruby|python]\n"
             "       (--password-env NAME reads a password from the environment)\n", why);
     return 2;
 }
@@ -107,6 +110,8 @@ static int parse_option(tool_args *a, const char *opt, const char *val)
         return parse_int64(val, &a->ttl_sec) ? 2 : 0;
     if (!strcmp(opt, "--now-ms"))
         return parse_int64(val, &a->now_ms) ? 2 : 0;
+    if (!strcmp(opt, "--format"))
+        return wos_format_by_name(val, &a->format) == WOS_OK ? 2 : 0;
     return 0;
 }
 
@@ -121,6 +126,7 @@ static int parse_args(apr_pool_t *p, int argc, char **argv, tool_args *a)
     a->ttl_sec = 0;
     a->now_ms = (apr_int64_t)(apr_time_now() / 1000);
     a->print_index = 0;
+    a->format = WOS_FORMAT_NODE;
     while (i < argc) {
         used = parse_option(a, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
         if (!used)
@@ -173,6 +179,14 @@ static int cmd_seal_auth(apr_pool_t *p, const tool_args *a, const char *in, apr_
 
     if (rv != WOS_OK)
         return fail("reading the authenticate response", rv, why);
+    if (a->format != WOS_FORMAT_NODE) {
+        rv = wos_format_seal(p, a->format, APR_ARRAY_IDX(a->passwords, 0, const char *), s,
+                             0, &json);
+        if (rv != WOS_OK)
+            return fail("seal", rv, NULL);
+        printf("%s\n", json);
+        return 0;
+    }
     json = wos_session_serialize(p, s);
     if (!json)
         return fail("serialising the session", WOS_EINVAL, NULL);
