@@ -31,6 +31,7 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->jwks_ttl = WOS_UNSET;
     c->http_timeout = WOS_UNSET;
     c->refresh_before = WOS_UNSET;
+    wos_apis_init(&c->apis);
     return c;
 }
 
@@ -71,6 +72,7 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(connection);
     MERGE_PTR(organization);
     MERGE_PTR(redirect_allow);
+    wos_apis_merge(&base->apis, &add->apis, &c->apis);
     return c;
 }
 
@@ -538,5 +540,6 @@ const command_rec wos_cmds[] = {
                   "Sign in through this organization's connection"),
     AP_INIT_TAKE_ARGV("WorkOSRedirectAllow", set_redirect_allow, NULL, WOS_CONF,
                       "Origins (scheme://host[:port]) allowed as absolute return_to targets"),
+    WOS_APIS_CMDS
     {NULL}
 };
