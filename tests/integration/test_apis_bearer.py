@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import flowlib as fl
+from flowlib import clean_emulator  # noqa: F401  (autouse fixture)
 from harness import client
 from harness.cookies import jwt_claims
 
