@@ -55,7 +55,7 @@ static const char *scalar(apr_pool_t *p, const json_t *v)
     if (json_is_false(v))
         return "false";
     if (json_is_integer(v))
-        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(v));
     if (json_is_real(v)) {
         char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
         const char *out = s ? apr_pstrdup(p, s) : NULL;
