@@ -13,23 +13,48 @@
 /* Keys of verified tokens never meet keys of cookies: a settings field of their own. */
 static const char bearer_domain[] = "bearer";
 
+/* RFC 6750's b64token characters (before any trailing '='). */
+static const unsigned char b64token[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
 wos_rv wos_bearer_parse(const char *authorization, const char **token)
 {
-    const char *t, *c;
+    const char *t;
 
     if (!authorization || strncasecmp(authorization, "Bearer", 6) != 0
         || (authorization[6] != ' ' && authorization[6] != '\0'))
         return WOS_ENOKEY;
     for (t = authorization + 6; *t == ' '; t++)
         ;
-    for (c = t; *c && (apr_isalnum(*c) || strchr("-._~+/", *c)); c++)
-        ;
-    while (*c == '=')
-        c++;
-    if (c == t || *c)
+    if (!*t)
         return WOS_EINVAL;
     *token = t;
     return WOS_OK;
+}
+
+/* The token's characters (checked on a cache miss only: a cached token verified). */
+static int well_formed(const char *t)
+{
+    const char *c;
+
+    for (c = t; b64token[(unsigned char)*c]; c++)
+        ;
+    if (c == t)
+        return 0;
+    while (*c == '=')
+        c++;
+    return !*c;
 }
 
 /* The token's signature and claims; WOS_EUNAVAIL when no key can be had. */
@@ -116,6 +141,11 @@ void wos_bearer_check(apr_pool_t *p, const wos_authn_in *in, const char *token,
     keyed = cache_key(in, token, key);
     if (keyed && recall(p, in, key, out))
         return;
+    if (!well_formed(token)) {
+        out->error = "invalid_request";
+        out->reason = "the bearer token has characters RFC 6750 does not allow";
+        return;
+    }
     rv = verify(p, in, token, &out->claims, &fetched, &err);
     out->keys_fetched = fetched;
     if (rv == WOS_EUNAVAIL) {

@@ -15,9 +15,10 @@
 
 /**
  * The token of an Authorization header value: "Bearer" (any case), one or
- * more spaces, then a token68 (RFC 6750 section 2.1), nothing after it.
- * WOS_OK with *token; WOS_ENOKEY when the scheme is not Bearer (Basic, ...);
- * WOS_EINVAL for a Bearer header with no or a malformed token.
+ * more spaces, then the rest. WOS_OK with *token; WOS_ENOKEY when the
+ * scheme is not Bearer (Basic, ...); WOS_EINVAL for a Bearer header with no
+ * token. Its characters are wos_bearer_check's to judge (on a cache miss
+ * only: the hot path does not scan the token).
  */
 wos_rv wos_bearer_parse(const char *authorization, const char **token);
 
@@ -27,7 +28,8 @@ wos_rv wos_bearer_parse(const char *authorization, const char **token);
  * verified-token cache. Outcomes: WOS_AUTHN_OK (out->session is made from
  * the claims: user_id = sub, access_token = the token, organization_id,
  * user_email when an "email" string claim carries one; out->claims),
- * WOS_AUTHN_INVALID (bad, expired or foreign token: out->reason says which),
+ * WOS_AUTHN_INVALID (bad, expired or foreign token: out->reason says which;
+ * out->error "invalid_request" for characters outside RFC 6750's b64token),
  * WOS_AUTHN_NOKEYS (no usable signing key: our problem, not the token's).
  * @p in->cookie is ignored.
  */

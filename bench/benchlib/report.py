@@ -19,7 +19,10 @@ def ratios(tp):
             "(2)/(4) req/s": ratio(g(2, "rps"), g(4, "rps")),
             "(3)/(4) req/s": ratio(g(3, "rps"), g(4, "rps")),
             "p99(2)/p99(1)": ratio(g(2, "p99"), g(1, "p99")),
-            "(2)/(5) req/s": ratio(g(2, "rps"), g(5, "rps"))}
+            "(2)/(5) req/s": ratio(g(2, "rps"), g(5, "rps")),
+            "(7)/(4) req/s": ratio(g(7, "rps"), g(4, "rps")),
+            "(7)/(6) req/s": ratio(g(7, "rps"), g(6, "rps")),
+            "p99(7)/p99(6)": ratio(g(7, "p99"), g(6, "p99"))}
 
 
 def rss_max_growth(rss):
@@ -43,6 +46,14 @@ def goals(tp):
              f"(3) >= 1.0 x (4) throughput: {fmt(r['(3)/(4) req/s'], '.3f')}"),
         goal(check(r["p99(2)/p99(1)"], lambda v: v <= 1.10),
              f"p99 of (2) within 10 % of (1): {fmt(r['p99(2)/p99(1)'], '.3f')}"),
+        # issue 16: bearer tokens
+        goal(check(r["(7)/(4) req/s"], lambda v: v >= 1.5),
+             f"(7) >= 1.5 x (4) throughput (bearer vs mod_auth_openidc): "
+             f"{fmt(r['(7)/(4) req/s'], '.3f')}"),
+        goal(check(r["(7)/(6) req/s"], lambda v: v >= 0.9),
+             f"(7) >= 0.9 x (6) throughput (bearer vs none): {fmt(r['(7)/(6) req/s'], '.3f')}"),
+        goal(check(r["p99(7)/p99(6)"], lambda v: v <= 1.10),
+             f"p99 of (7) within 10 % of (6): {fmt(r['p99(7)/p99(6)'], '.3f')}"),
     ]
 
 
@@ -76,6 +87,10 @@ def throughput_table(locs, tp, rounds, name):
         if base is not None and n in tp:
             lines.append(f"  ({n}) - (1), httpd CPU per request: "
                          f"{tp[n]['cpu_us'] - base:+.1f} us")
+    for n in (7, 4):
+        if 6 in tp and n in tp:
+            lines.append(f"  ({n}) - (6), httpd CPU per request: "
+                         f"{tp[n]['cpu_us'] - tp[6]['cpu_us']:+.1f} us")
     if base is not None and 5 in tp:
         lines.append(f"  (1) - (5), httpd CPU per request: {base - tp[5]['cpu_us']:+.1f} us "
                      "(receiving the Cookie header; the (2)/(5) ratio is for scale, not a goal)")
@@ -124,6 +139,10 @@ def instr_table(method, instr, locs):
         if base is not None and n in instr:
             lines.append(f"  ({n}) - (1), the cost of authentication: "
                          f"{instr[n] - base:>12,.0f}")
+    for n in (7, 4):
+        if 6 in instr and n in instr:
+            lines.append(f"  ({n}) - (6), the cost of a bearer token: "
+                         f"{instr[n] - instr[6]:>12,.0f}")
     return lines
 
 
@@ -133,7 +152,8 @@ def paired(tp):
     For reading the spread; the goals use the ratio of the medians."""
     out = []
     for a, b, key, what in ((2, 1, "all_rps", "req/s"), (3, 4, "all_rps", "req/s"),
-                            (2, 1, "all_p99", "p99")):
+                            (2, 1, "all_p99", "p99"), (7, 4, "all_rps", "req/s"),
+                            (7, 6, "all_rps", "req/s"), (7, 6, "all_p99", "p99")):
         if a in tp and b in tp and tp[a].get(key) and tp[b].get(key):
             rs = [x / y for x, y in zip(tp[a][key], tp[b][key]) if y]
             out.append(f"  ({a})/({b}) {what} round by round: median {statistics.median(rs):.3f}, "
@@ -152,7 +172,7 @@ def render(meta, locs, tp, rss, storm, instr, logs):
         lines += paired(t)
     lines += [""] + rss_table(rss) + [""] + storm_table(storm)
     lines += [""] + instr_table(meta["instr_method"], instr, locs)
-    lines += ["", "Goals (issue 5)"]
+    lines += ["", "Goals (issue 5; the bearer ones issue 16)"]
     for name, t in tp.items():
         lines += [f"  {g}  [{name}]" for g in goals(t)]
     lines += ["  " + rss_goal(rss, meta["rss_target"])]

@@ -84,9 +84,16 @@ class Site:
 
     # ---- configuration ---------------------------------------------------
 
+    def issuer(self):
+        """The iss of the emulator's tokens (what WorkOSIssuer must name)."""
+        tok = self.emu.session(EMAIL, self.token_ttl)["access_token"]
+        payload = tok.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
+
     def server_settings(self):
         kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
         return (f"WorkOSClientID {self.client_id}\n"
+                f"WorkOSIssuer {self.issuer()}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
@@ -101,7 +108,8 @@ class Site:
         blocks = {"/none/": [], "/wos/": wos,
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
-                  "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+                  "/oidc/": ["AuthType oauth20", "Require valid-user"],
+                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
         out = ""
         for path, lines in blocks.items():
             body = "".join(f"    {ln}\n" for ln in lines)
@@ -168,7 +176,7 @@ class Site:
         return self.seal(auth), auth["access_token"]
 
     def locations(self):
-        """Locations 1-5 (3 only when available), all sharing one session."""
+        """Locations 1-7 (3 only when available), all sharing one session."""
         cookie, token = self.session()
         # Location 1 gets the same Cookie header as 2 and 3, as a browser sends it
         # to every path of the site: (2) vs (1) is then the module's work alone,
@@ -185,5 +193,12 @@ class Site:
         locs.append(Location(4, "mod_auth_openidc, oauth20 bearer", "/oidc/" + PAGE,
                              {"Authorization": f"Bearer {token}"}, 401, self.main))
         locs.append(Location(5, "no authentication, no Cookie", "/none/" + PAGE, {}, 200,
+                             self.main))
+        # Bearer tokens: the same token (same key, same file) as location 4, and
+        # the no-authentication baseline carrying the same Authorization header.
+        bearer = {"Authorization": f"Bearer {token}"}
+        locs.append(Location(6, "no authentication, same Bearer", "/none/" + PAGE, bearer,
+                             200, self.main))
+        locs.append(Location(7, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer, 401,
                              self.main))
         return locs

@@ -97,7 +97,7 @@ int wos_bearer_authenticate(request_rec *r, const wos_dir_cfg *c, wos_req *st)
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     default:
-        return unauthorized(r, c, "invalid_token");
+        return unauthorized(r, c, out.error ? out.error : "invalid_token");
     }
 }
 

@@ -12,13 +12,14 @@
 #include "mod_auth_workos.h"
 #include "wos_custom.h"
 
+/* Appended: wos_export_identity made room (forged look-alikes are gone). */
 static void add_one(request_rec *r, int pass, const char *env, const char *header,
                     const char *value)
 {
     if (pass & WOS_PASS_ENV)
-        apr_table_setn(r->subprocess_env, env, value);
+        apr_table_addn(r->subprocess_env, env, value);
     if (pass & WOS_PASS_HEADERS)
-        apr_table_setn(r->headers_in, header, value);
+        apr_table_addn(r->headers_in, header, value);
 }
 
 void wos_claims_export(request_rec *r, const wos_dir_cfg *c, const wos_req *st, int pass)
