@@ -59,6 +59,17 @@ static int preflight(request_rec *r)
     return OK;
 }
 
+/* refresh=1 as one parameter of the query string. */
+static int query_refresh(request_rec *r)
+{
+    char *q = r->args ? apr_pstrdup(r->pool, r->args) : NULL, *tok, *last;
+
+    for (tok = q ? apr_strtok(q, "&", &last) : NULL; tok; tok = apr_strtok(NULL, "&", &last))
+        if (!strcmp(tok, "refresh=1"))
+            return 1;
+    return 0;
+}
+
 /* POST: refresh=1 in the form body or the query asks for a refresh now. */
 static int wants_refresh(request_rec *r, int *force)
 {
@@ -72,9 +83,7 @@ static int wants_refresh(request_rec *r, int *force)
     if ((rv = wos_guard_read_form(r, &form)) != OK)
         return rv;
     v = apr_table_get(form, "refresh");
-    if (!v && r->args)
-        v = strstr(r->args, "refresh=1") ? "1" : NULL;
-    *force = v && !strcmp(v, "1");
+    *force = v ? !strcmp(v, "1") : query_refresh(r);
     return OK;
 }
 

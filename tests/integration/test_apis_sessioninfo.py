@@ -135,10 +135,22 @@ def test_forced_refresh_burst_is_one_call(site, make_session, emulator, creds):
     assert len(tokens) == 1 and s.token not in tokens
 
 
-def test_post_without_refresh_does_not_call(site, make_session, emulator):
-    r = info(site, make_session("ada@example.com"), "POST", headers=same_origin(site))
+@pytest.mark.parametrize("query,data", [("", None), ("?xrefresh=1", None),
+                                        ("?refresh=10", None), ("", {"refresh": "0"})])
+def test_post_without_refresh_does_not_call(site, make_session, emulator, query, data):
+    r = client.request(site, "POST", INFO + query, headers=dict(client.API, **same_origin(site)),
+                       cookie=f"{fl.SESSION}={make_session('ada@example.com').cookie}",
+                       data=data)
     assert r.status_code == 200
     assert emulator.counters()["authenticate_refresh"] == 0
+
+
+def test_refresh_in_the_query(site, make_session, emulator):
+    r = client.request(site, "POST", INFO + "?refresh=1",
+                       headers=dict(client.API, **same_origin(site)),
+                       cookie=f"{fl.SESSION}={make_session('ada@example.com').cookie}")
+    assert r.status_code == 200
+    assert emulator.counters()["authenticate_refresh"] == 1
 
 
 @pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "cross-site"},
