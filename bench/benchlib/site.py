@@ -25,6 +25,8 @@ EMAIL = "ada@example.com"
 # WorkOSSessionFormat -> (cache-hit location, WorkOSSessionCache 0 location); the
 # Python SDK's cookie password is a Fernet key, the others take the bench's password.
 FORMATS = {"ruby": (6, 7), "python": (8, 9)}
+# Bearer tokens: no authentication with the same Authorization header, and AuthType WorkOS.
+BEARER_NONE, BEARER = 10, 11
 FORMAT_PASSWORD = {"ruby": "WOS_BENCH_COOKIE_PASSWORD", "python": "WOS_BENCH_FERNET_KEY"}
 
 
@@ -92,9 +94,16 @@ class Site:
 
     # ---- configuration ---------------------------------------------------
 
+    def issuer(self):
+        """The iss of the emulator's tokens (what WorkOSIssuer must name)."""
+        tok = self.emu.session(EMAIL, self.token_ttl)["access_token"]
+        payload = tok.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
+
     def server_settings(self):
         kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
         return (f"WorkOSClientID {self.client_id}\n"
+                f"WorkOSIssuer {self.issuer()}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
@@ -109,7 +118,8 @@ class Site:
         blocks = {"/none/": [], "/wos/": wos,
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
-                  "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+                  "/oidc/": ["AuthType oauth20", "Require valid-user"],
+                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
         for fmt in FORMATS:
             own = [f"WorkOSSessionFormat {fmt}",
                    f"WorkOSCookiePassword env:{FORMAT_PASSWORD[fmt]}"]
@@ -183,7 +193,7 @@ class Site:
         return self.seal(auth), auth["access_token"], {f: self.seal(auth, f) for f in formats}
 
     def locations(self):
-        """Locations 1-5 (3 only when available), all sharing one session."""
+        """Locations 1-11 (3, 7 and 9 only when available), all sharing one session."""
         cookie, token, by_format = self.session(formats=FORMATS)
         # Location 1 gets the same Cookie header as 2 and 3, as a browser sends it
         # to every path of the site: (2) vs (1) is then the module's work alone,
@@ -209,4 +219,11 @@ class Site:
                 locs.append(Location(nocache, f"WorkOS {fmt}, WorkOSSessionCache 0",
                                      f"/wos-{fmt}-nocache/" + PAGE, header, 401,
                                      self.twin or self.main))
+        # Bearer tokens: the same token (same key, same file) as location 4, and
+        # the no-authentication baseline carrying the same Authorization header.
+        bearer = {"Authorization": f"Bearer {token}"}
+        locs.append(Location(BEARER_NONE, "no authentication, same Bearer", "/none/" + PAGE,
+                             bearer, 200, self.main))
+        locs.append(Location(BEARER, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer,
+                             401, self.main))
         return locs
