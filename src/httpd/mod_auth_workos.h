@@ -21,6 +21,7 @@
 #include "wos_format.h"
 #include "wos_jwt.h"
 #include "wos_keys.h"
+#include "wos_pages.h"
 #include "wos_session.h"
 
 #ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
@@ -105,6 +106,7 @@ typedef struct wos_req {
     wos_session *session;
     wos_claims *claims;
     const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
+    struct wos_page_note *page;         /* the error page it deserves (mod_auth_workos_pages.c) */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -147,6 +149,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
 wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin);
+int wos_read_form_body(request_rec *r, apr_size_t max, const char **body);
 
 /* mod_auth_workos_authn.c: the hooks of AuthType WorkOS */
 int wos_check_authn(request_rec *r);
@@ -169,6 +172,15 @@ void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 const char *wos_set_session_format(cmd_parms *cmd, void *m, const char *arg);
 wos_format wos_cfg_format(const wos_dir_cfg *c);
 int wos_format_check(apr_pool_t *ptemp, server_rec *main_server);
+
+/* mod_auth_workos_pages.c: the module's error pages (ErrorDocument overrides them) */
+int wos_page_error(request_rec *r, wos_page_kind kind, const char *detail, const char *target);
+void wos_page_note_refusal(request_rec *r, const char *provider,
+                           const apr_array_header_t *values);
+void wos_pages_register_hooks(void);
+
+/* mod_auth_workos_host.c: sign-in must start on the callback's host */
+const char *wos_signin_elsewhere(request_rec *r, const wos_dir_cfg *c);
 
 /* mod_auth_workos_flows.c */
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,

@@ -166,3 +166,33 @@ wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_
     return wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, cin);
 }
 
+
+/*
+ * The body of a POSTed form (application/x-www-form-urlencoded), at most
+ * @p max bytes: OK and the text, or HTTP_BAD_REQUEST (another type, too
+ * large, unreadable).
+ */
+int wos_read_form_body(request_rec *r, apr_size_t max, const char **body)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    char *buf = apr_palloc(r->pool, max + 1);
+    apr_size_t len = 0;
+    long n;
+
+    if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33)
+        || (type[33] && type[33] != ';' && type[33] != ' ')
+        || ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
+        return HTTP_BAD_REQUEST;
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, max + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > max)
+                return HTTP_BAD_REQUEST;
+        }
+        if (n < 0)
+            return HTTP_BAD_REQUEST;
+    }
+    buf[len] = '\0';
+    *body = buf;
+    return OK;
+}
