@@ -47,7 +47,7 @@ try {
 
   // 4. Switch organization (to one where the user is an admin).
   await page.goto(`${base}/app/`);
-  const link = switchTo ? `a.switch[data-org="${switchTo}"]` : 'a.switch';
+  const link = switchTo ? `button.switch[data-org="${switchTo}"]` : 'button.switch';
   const target = await page.getAttribute(link, 'data-org');
   await Promise.all([page.waitForURL(`${base}/app/`), page.click(link)]);
   const orgNow = (await page.textContent('#organization-id')).trim();
