@@ -6,6 +6,7 @@ the home page by state, and the PHP page when php is installed. Each step
 is one test; tests/compat/browser_first_hour.mjs checks each page's text."""
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -25,7 +26,6 @@ HAS_PHP = shutil.which("php") is not None
 def walk():
     demo = demolib.Demo(build_dir())
     try:
-        import subprocess
         flow = subprocess.run(
             ["/usr/bin/node", str(COMPAT / "browser_first_hour.mjs"), str(demo.port),
              str(demo.run), "1" if HAS_PHP else "0"],
