@@ -3,10 +3,10 @@
  * The state cookie set when sign-in starts goes back only to the host that
  * set it; if WorkOSRedirectURI names another host (localhost while the
  * browser is at 127.0.0.1), the callback never sees it and sign-in always
- * fails. Between loopback names the browser is sent to the callback's host
- * first. Between other names a redirect could loop (a proxy that rewrites
- * Host makes every request look misplaced), so the mismatch is only logged;
- * the callback's page names it too (mod_auth_workos_flows.c).
+ * fails. Between loopback names on one port the browser is sent to the
+ * callback's host first. Otherwise a redirect could loop (a proxy that
+ * rewrites Host makes every request look misplaced), so the mismatch is only
+ * logged; the callback's page names it too (mod_auth_workos_flows.c).
  */
 #include <apr_strings.h>
 #include <apr_uri.h>
@@ -58,7 +58,7 @@ const char *wos_signin_elsewhere(request_rec *r, const wos_dir_cfg *c)
     if ((!strcasecmp(cb.hostname, here.hostname) && cb_port == here_port)
         || cookie_spans(c, cb.hostname, here.hostname))
         return NULL;
-    if (!is_loopback(cb.hostname) || !is_loopback(here.hostname)) {
+    if (!is_loopback(cb.hostname) || !is_loopback(here.hostname) || cb_port != here_port) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "WOS01502: sign-in starts at %s but finishes at %s (WorkOSRedirectURI): "
                       "unless both are the browser's address for this site (a proxy), the "

@@ -334,3 +334,18 @@ def test_switch_takes_a_posted_form(site, make_session):
     wrong = form_post(site, fl.SWITCH, {"organization_id": fl.GLOBEX}, cookie=cookie,
                       content_type="text/plain")
     assert wrong.status_code == 400
+
+
+def test_other_port_is_named_not_redirected(httpd_factory, emulator, creds):
+    """localhost on another port (a proxy in front, say): a redirect could loop; logged."""
+    h = fl.new_httpd(httpd_factory, "pages-port")
+    conf = fl.server_conf(emulator, creds).replace(
+        f"WorkOSRedirectURI {fl.CALLBACK}", f"WorkOSRedirectURI http://localhost:8443{fl.CALLBACK}")
+    h.start(fl.site(h, conf))
+    size = h.log_size()
+    r = client.browser(h, "/private/env.cgi")
+    params = fl.authorize_params(r, emulator)
+    assert params["redirect_uri"] == f"http://localhost:8443{fl.CALLBACK}"
+    assert re.search(rf"WOS01502: sign-in starts at 127\.0\.0\.1:{h.port} but finishes at "
+                     r"localhost:8443", h.log_since(size))
+    h.stop()
