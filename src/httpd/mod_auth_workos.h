@@ -21,6 +21,7 @@
 #include "wos_format.h"
 #include "wos_jwt.h"
 #include "wos_keys.h"
+#include "wos_pages.h"
 #include "wos_session.h"
 #include "mod_auth_workos_apis.h"
 
@@ -108,6 +109,7 @@ typedef struct wos_req {
     wos_claims *claims;
     const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
     int bearer;                         /* identity from an Authorization: Bearer token */
+    struct wos_page_note *page;         /* the error page it deserves (mod_auth_workos_pages.c) */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -172,6 +174,15 @@ void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 const char *wos_set_session_format(cmd_parms *cmd, void *m, const char *arg);
 wos_format wos_cfg_format(const wos_dir_cfg *c);
 int wos_format_check(apr_pool_t *ptemp, server_rec *main_server);
+
+/* mod_auth_workos_pages.c: the module's error pages (ErrorDocument overrides them) */
+int wos_page_error(request_rec *r, wos_page_kind kind, const char *detail, const char *target);
+void wos_page_note_refusal(request_rec *r, const char *provider,
+                           const apr_array_header_t *values);
+void wos_pages_register_hooks(void);
+
+/* mod_auth_workos_host.c: sign-in must start on the callback's host */
+const char *wos_signin_elsewhere(request_rec *r, const wos_dir_cfg *c);
 
 /* mod_auth_workos_flows.c */
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,

@@ -67,7 +67,7 @@ static int unavailable(request_rec *r, long retry_after)
 {
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%ld", retry_after > 0 ? retry_after : 5));
-    return HTTP_SERVICE_UNAVAILABLE;
+    return wos_page_error(r, WOS_PAGE_UNAVAILABLE, NULL, r->unparsed_uri);
 }
 
 /* The 401 challenge: the scheme, and the realm from AuthName (and Bearer where accepted). */
@@ -90,7 +90,7 @@ static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
     if (action == WOS_UNAUTH_403) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "WOS00111: no usable session: 403 (WorkOSUnauthAction 403)");
-        return HTTP_FORBIDDEN;
+        return wos_page_error(r, WOS_PAGE_LOGIN_REQUIRED_403, NULL, r->unparsed_uri);
     }
     if (action == WOS_UNAUTH_LOGIN && wos_is_browser(r))
         return wos_start_login(r, c, r->unparsed_uri, NULL);
@@ -98,7 +98,7 @@ static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
                   action == WOS_UNAUTH_LOGIN ? "not a browser navigation, so no sign-in "
                                                "redirect" : "WorkOSUnauthAction 401");
     challenge(r);
-    return HTTP_UNAUTHORIZED;
+    return wos_page_error(r, WOS_PAGE_LOGIN_REQUIRED, NULL, r->unparsed_uri);
 }
 
 /* The result of one authentication attempt as an HTTP status (OK = identity set). */
@@ -164,7 +164,7 @@ int wos_check_authn(request_rec *r)
         /* pass lets anonymous requests through where Require allows them; this
          * Require needs a user, so the answer is a plain 401. */
         challenge(r);
-        return HTTP_UNAUTHORIZED;
+        return wos_page_error(r, WOS_PAGE_LOGIN_REQUIRED, NULL, r->unparsed_uri);
     }
     return unauthenticated(r, c);
 }

@@ -138,6 +138,8 @@ static authz_status check(request_rec *r, wos_authz_kind kind, const char *name,
                       "WOS00302: Require %s %s: %s for %s (%s)", name,
                       wos_join(r->pool, parsed, " "), ok ? "granted" : "denied", r->user,
                       held(r, kind, st->claims));
+    if (!ok)
+        wos_page_note_refusal(r, name, parsed);   /* the 403 page, if it comes to that */
     return ok ? AUTHZ_GRANTED : AUTHZ_DENIED;
 }
 

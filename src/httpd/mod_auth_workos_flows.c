@@ -40,21 +40,6 @@ static const char *absolute(request_rec *r, const char *uri_or_path)
     return ap_construct_url(r->pool, uri_or_path, r);
 }
 
-static int error_page(request_rec *r, int status, const char *title, const char *detail)
-{
-    r->status = status;
-    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    ap_set_content_type(r, "text/html; charset=utf-8");
-    if (r->header_only)
-        return OK;
-    ap_rprintf(r, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>"
-               "<body><h1>%s</h1><p>%s</p><p><a href=\"/\">Back to the start page</a></p>"
-               "</body></html>\n",
-               ap_escape_html(r->pool, title), ap_escape_html(r->pool, title),
-               ap_escape_html(r->pool, detail ? detail : ""));
-    return OK;
-}
-
 static int redirect(request_rec *r, const char *location)
 {
     apr_table_setn(r->headers_out, "Location", location);
@@ -63,10 +48,10 @@ static int redirect(request_rec *r, const char *location)
 }
 
 /* Query parameters; a repeated name is ambiguous and is refused. */
-static int read_args(request_rec *r, apr_table_t **args)
+static int parse_args(request_rec *r, const char *query, apr_table_t **args)
 {
     apr_table_t *t = apr_table_make(r->pool, 8);
-    char *q = r->args ? apr_pstrdup(r->pool, r->args) : NULL, *tok, *last;
+    char *q = query ? apr_pstrdup(r->pool, query) : NULL, *tok, *last;
 
     for (tok = q ? apr_strtok(q, "&", &last) : NULL; tok; tok = apr_strtok(NULL, "&", &last)) {
         char *eq = strchr(tok, '=');
@@ -84,6 +69,11 @@ static int read_args(request_rec *r, apr_table_t **args)
     }
     *args = t;
     return OK;
+}
+
+static int read_args(request_rec *r, apr_table_t **args)
+{
+    return parse_args(r, r->args, args);
 }
 
 /* Path=/ so that every sign-in start sees the ones in flight and can bound
@@ -130,7 +120,7 @@ static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_
     wos_api_cfg api;
     wos_authorize_params ap;
     wos_cookie_attrs a;
-    const char *state, *verifier, *target = "/", *sealed, *json;
+    const char *state, *verifier, *target = "/", *sealed, *json, *elsewhere;
     json_t *o;
 
     if (!c->redirect_uri) {
@@ -138,6 +128,8 @@ static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_
                       "WOS00501: sign-in needs WorkOSRedirectURI (the callback)");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    if ((elsewhere = wos_signin_elsewhere(r, c)) != NULL)
+        return redirect(r, elsewhere);      /* its state cookie must be the callback's */
     if (return_to && wos_redirect_validate(r->pool, return_to, c->redirect_allow, &target)
                      != WOS_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -212,14 +204,74 @@ static int open_state(request_rec *r, const wos_dir_cfg *c, const char *state,
     return wos_ct_streq(saved, state);
 }
 
-/* A state is good once: remember it until it would have expired anyway. */
-static int first_use(request_rec *r, const char *state)
+static const char *used_key(request_rec *r, const char *state)
+{
+    return apr_pstrcat(r->pool, "wos:state:", wos_sha256_hex(r->pool, state, strlen(state)),
+                       NULL);
+}
+
+/* A state is good once: remember it (with its target, for a reload of the
+ * callback) until it would have expired anyway. */
+static int first_use(request_rec *r, const char *state, const char *target)
 {
     wos_srv_cfg *s = wos_scfg(r->server);
-    const char *key = apr_pstrcat(r->pool, "wos:state:",
-                                  wos_sha256_hex(r->pool, state, strlen(state)), NULL);
-    return s->cache.add(&s->cache, r->pool, key, "1", 1,
+    return s->cache.add(&s->cache, r->pool, used_key(r, state), target, strlen(target),
                         apr_time_now() + apr_time_from_sec(STATE_TTL)) == WOS_OK;
+}
+
+/* The target of a state used already, or NULL. */
+static const char *used_target(request_rec *r, const char *state)
+{
+    wos_srv_cfg *s = wos_scfg(r->server);
+    char *v;
+    apr_size_t len;
+
+    if (s->cache.get(&s->cache, r->pool, used_key(r, state), MAX_PARAM, &v, &len) != WOS_OK
+        || len == 0 || v[0] != '/')
+        return NULL;
+    return v;
+}
+
+/* A callback used already: its target, if the browser is signed in; else a page. */
+static int replayed(request_rec *r, const wos_dir_cfg *c, const char *target)
+{
+    wos_cookie_in cin;
+    wos_authn_in in;
+    wos_api_cfg api;
+    wos_session *s;
+    wos_claims *cl;
+    const char *err;
+
+    wos_read_session_cookie(r, c, &cin);
+    wos_fill_authn_in(r, c, &in, &api);
+    in.cookie = cin.value;
+    if (wos_authn_peek(r->pool, &in, &s, &cl, &err) == WOS_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01503: callback used again by a "
+                      "signed-in browser: on to its target");
+        return redirect(r, absolute(r, target));
+    }
+    return wos_page_error(r, WOS_PAGE_STATE_REPLAYED, NULL, target);
+}
+
+/* No sign-in cookie at all: cookies refused, or sign-in began on another host. */
+static int no_state_cookies(request_rec *r)
+{
+    const char *hdr = wos_cookie_header(r);
+    return !hdr || wos_cookie_names_with_prefix(r->pool, hdr, STATE_PREFIX)->nelts == 0;
+}
+
+/* Where sign-in finishes, for the page (@p for_log 0) or the log line (1). */
+static const char *host_hint(request_rec *r, const wos_dir_cfg *c, int for_log)
+{
+    const char *here = absolute(r, "/");
+
+    if (for_log)
+        return apr_psprintf(r->pool, " (the browser sent no sign-in cookie to %s: sign-in "
+                            "started on another host name than this one, or cookies are "
+                            "blocked)", ap_escape_logitem(r->pool, here));
+    return apr_pstrcat(r->pool, "Sign-in finishes at ", here, ": open the site at that "
+                       "address (not another name for it, such as 127.0.0.1 or localhost), "
+                       "then sign in again.", NULL);
 }
 
 static int handle_callback(request_rec *r, const wos_dir_cfg *c)
@@ -232,31 +284,35 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     wos_rv rv;
 
     if (read_args(r, &args) != OK)
-        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
-                          "The sign-in response was malformed.");
+        return wos_page_error(r, WOS_PAGE_MALFORMED, NULL, NULL);
     state = apr_table_get(args, "state");
     code = apr_table_get(args, "code");
     error = apr_table_get(args, "error");
     if (!state || !*state || !open_state(r, c, state, &verifier, &target)) {
+        /* Used already (reload, Back): a signed-in browser just goes on. */
+        if (state && *state && (target = used_target(r, state)) != NULL)
+            return replayed(r, c, target);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "WOS00504: callback with a missing, expired or forged state");
-        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
-                          "This sign-in attempt is unknown or has expired. Please sign in again.");
+                      "WOS00504: callback with a missing, expired or forged state%s",
+                      no_state_cookies(r) ? host_hint(r, c, 1) : "");
+        return wos_page_error(r, WOS_PAGE_STATE_UNKNOWN,
+                              no_state_cookies(r) ? host_hint(r, c, 0) : NULL, NULL);
     }
-    if (!first_use(r, state)) {
+    if (!first_use(r, state, target)) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "WOS00505: callback state replayed");
-        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
-                          "This sign-in response was already used.");
+        return replayed(r, c, target);
     }
     if (error) {
         const char *desc = apr_table_get(args, "error_description");
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00506: sign-in returned error %s",
                       ap_escape_logitem(r->pool, error));
-        return error_page(r, HTTP_UNAUTHORIZED, "Sign-in was not completed",
-                          desc && *desc ? desc : error);
+        return wos_page_error(r, strcmp(error, "access_denied") ? WOS_PAGE_PROVIDER_ERROR
+                                                                : WOS_PAGE_CANCELLED,
+                              apr_pstrcat(r->pool, "WorkOS said: ",
+                                          desc && *desc ? desc : error, NULL), target);
     }
     if (!code || !*code)
-        return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed", "No code was returned.");
+        return wos_page_error(r, WOS_PAGE_MALFORMED, "No sign-in code came back.", target);
 
     wos_cfg_api(r, c, &api);
     rv = wos_api_authenticate_code(r->pool, &api, code, verifier, r->useragent_ip,
@@ -269,10 +325,8 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
         if (res && res->http_status == 401)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           "WOS00508: WorkOS refused the API key: check WorkOSAPIKey");
-        return error_page(r, unavailable ? HTTP_SERVICE_UNAVAILABLE : HTTP_UNAUTHORIZED,
-                          "Sign-in failed",
-                          unavailable ? "The sign-in service is unavailable. Please try again."
-                                      : "The sign-in could not be completed. Please try again.");
+        return wos_page_error(r, unavailable ? WOS_PAGE_UNAVAILABLE : WOS_PAGE_EXCHANGE_FAILED,
+                              NULL, target);
     }
     if (wos_format_seal(r->pool, wos_cfg_format(c),
                         APR_ARRAY_IDX(c->passwords, 0, const char *), res->session, 0,
@@ -348,14 +402,13 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     if (!wos_guard_same_origin(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01642: organization switch refused: "
                       "not from this site (Origin / Sec-Fetch-Site)");
-        return error_page(r, HTTP_FORBIDDEN, "Organization switch refused",
-                          "The request did not come from this site.");
+        return wos_page_error(r, WOS_PAGE_CROSS_SITE, NULL, NULL);
     }
     if (wos_guard_read_form(r, &args) != OK)
-        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
+        return wos_page_error(r, WOS_PAGE_BAD_REQUEST, NULL, NULL);
     org = apr_table_get(args, "organization_id");
     if (!org || !*org || strlen(org) > 128)
-        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "organization_id is required.");
+        return wos_page_error(r, WOS_PAGE_BAD_REQUEST, "organization_id is required.", NULL);
     wos_read_session_cookie(r, c, &cin);
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin.value;
@@ -374,20 +427,16 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     case WOS_AUTHN_ENDED:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00512: organization switch refused: %s",
                       out.error ? out.error : "-");
-        return error_page(r, HTTP_FORBIDDEN, "Organization switch refused",
-                          "You are not a member of that organization, or it requires "
-                          "another sign-in method.");
+        return wos_page_error(r, WOS_PAGE_SWITCH_REFUSED, NULL, NULL);
     case WOS_AUTHN_RETRY:
     case WOS_AUTHN_NOKEYS:
         if (out.limited) {
             apr_table_setn(r->err_headers_out, "Retry-After",
                            apr_psprintf(r->pool, "%ld", out.retry_after));
-            return error_page(r, HTTP_TOO_MANY_REQUESTS, "Try again later",
-                              "Too many organization switches; please wait a minute.");
+            return wos_page_error(r, WOS_PAGE_TOO_MANY, NULL, NULL);
         }
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        return error_page(r, HTTP_SERVICE_UNAVAILABLE, "Try again",
-                          "The sign-in service is unavailable.");
+        return wos_page_error(r, WOS_PAGE_UNAVAILABLE, NULL, NULL);
     default:
         /* Signed out meanwhile: sign in, then back to the page of the form. */
         if (wants_html(r))
@@ -417,11 +466,11 @@ static int handle_login(request_rec *r, const wos_dir_cfg *c, const char *hint)
     hint_walk w = {&h, r, NULL};
 
     if (read_args(r, &args) != OK)
-        return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
+        return wos_page_error(r, WOS_PAGE_BAD_REQUEST, NULL, NULL);
     apr_table_do(take_hint, &w, args, NULL);
     if (w.bad) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01640: sign-in link refused: %s", w.bad);
-        return error_page(r, HTTP_BAD_REQUEST, "Bad request", w.bad);
+        return wos_page_error(r, WOS_PAGE_BAD_REQUEST, w.bad, NULL);
     }
     if (hint)
         h.screen_hint = hint;      /* WorkOSSignUpURI */
