@@ -33,7 +33,7 @@ static const wos_page_def pages[WOS_PAGE_COUNT] = {
     [WOS_PAGE_BAD_REQUEST] = {400, "invalid_request", "Bad request",
         "The link you followed is malformed."},
     [WOS_PAGE_CROSS_SITE] = {403, "cross_site_request", "Request refused",
-        "This action can only be taken from this site's own pages. Go back and use the "
+        "You can only do this from this site's own pages. Go back and use the "
         "button there."},
     [WOS_PAGE_TOO_MANY] = {429, "too_many_requests", "Please wait a minute",
         "You made many changes to your session in a short time. Wait a minute, then try "
