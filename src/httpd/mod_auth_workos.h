@@ -103,6 +103,9 @@ typedef struct wos_req {
     wos_session *session;
     wos_claims *claims;
     const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
+    wos_vcache_settings settings;       /* what the decision was made under */
+    const char *cookie_name;            /* ... and which cookie it read */
+    int exported;                       /* this request_rec carries the identity */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -141,6 +144,7 @@ const char *wos_cookie_header(request_rec *r);
 void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies);
 void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *value,
                               const wos_cookie_in *old);
+void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s);
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);

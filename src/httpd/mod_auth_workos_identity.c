@@ -17,8 +17,10 @@ wos_req *wos_req_state(request_rec *r)
         request_rec *m = r->main ? r->main : r->prev;
         wos_req *ms = m ? ap_get_module_config(m->request_config, &auth_workos_module) : NULL;
         st = apr_pcalloc(r->pool, sizeof(*st));
-        if (ms && ms->done && ms->claims)
+        if (ms && ms->done && ms->claims) {
             *st = *ms;
+            st->exported = 0;       /* this request_rec's tables are its own */
+        }
         ap_set_module_config(r->request_config, &auth_workos_module, st);
     }
     return st;

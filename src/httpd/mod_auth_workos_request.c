@@ -101,6 +101,17 @@ static wos_vcache_memo *conn_memo(conn_rec *c)
     return m;
 }
 
+/* The settings a decision is made under (and a cached one is keyed on). */
+void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s)
+{
+    s->client_id = c->client_id;
+    s->base_url = wos_cfg_base_url(c);
+    s->skew = wos_cfg_int(c->clock_skew, 60);
+    s->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    s->passwords = c->passwords;
+    s->issuers = c->issuers;
+}
+
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api)
 {
@@ -126,12 +137,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
-    in->settings.client_id = api->client_id;
-    in->settings.base_url = api->base_url;
-    in->settings.skew = in->jwt.skew_sec;
-    in->settings.refresh_before = in->refresh_before;
-    in->settings.passwords = c->passwords;
-    in->settings.issuers = c->issuers;
+    wos_authn_settings(c, &in->settings);
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }
