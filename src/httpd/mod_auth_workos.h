@@ -35,6 +35,8 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
+typedef enum { WOS_PREFLIGHT_PASS, WOS_PREFLIGHT_AUTHENTICATE } wos_preflight;
+#define WOS_STATE_COOKIE_PREFIX "wos-auth-verifier-"   /* sign-in state cookies */
 enum { WOS_PASS_ENV = 1, WOS_PASS_HEADERS = 2 };
 
 /** Per-directory (and server-default) settings; unset = NULL or WOS_UNSET. */
@@ -70,6 +72,10 @@ typedef struct wos_dir_cfg {
     const char *connection;
     const char *organization;
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
+    /* applications behind the module */
+    int preflight;                      /* wos_preflight */
+    int strip_cookies;                  /* On: the module's cookies never reach the app */
+    int header_encoding;                /* wos_hdrenc of X-WorkOS-* values */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -155,6 +161,12 @@ int wos_check_authn(request_rec *r);
 int wos_fixups(request_rec *r);
 int wos_note_auth_failure(request_rec *r, const char *auth_type);
 int wos_post_perdir(request_rec *r);
+
+/* mod_auth_workos_apps.c: what applications behind the module need */
+int wos_preflight_access(request_rec *r);
+void wos_strip_cookies(request_rec *r, const wos_dir_cfg *c);
+const char *wos_header_value(request_rec *r, const wos_dir_cfg *c, const char *env,
+                             const char *value);
 
 /* mod_auth_workos_check.c */
 void wos_check_register_hooks(void);

@@ -205,12 +205,12 @@ int wos_fixups(request_rec *r)
     if (!wos_is_workos(r))
         return DECLINED;
     st = wos_req_state(r);
-    if (st->exported || (st->done && !st->claims) || (r->user && !st->claims))
-        return DECLINED;
     c = wos_dcfg(r);
-    if (wos_check_config(r, c) != OK)
-        return DECLINED;
-    authenticate(r, c, 1);
+    if (!st->exported && !(st->done && !st->claims) && !(r->user && !st->claims)
+        && wos_check_config(r, c) == OK)
+        authenticate(r, c, 1);
+    /* After the cookie was read, before the handler passes the request on. */
+    wos_strip_cookies(r, c);
     return DECLINED;
 }
 

@@ -125,7 +125,7 @@ void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st
         if (pass & WOS_PASS_ENV)
             apr_table_addn(r->subprocess_env, v->env, v->value);
         if (pass & WOS_PASS_HEADERS)
-            apr_table_addn(r->headers_in, v->header, v->value);
+            apr_table_addn(r->headers_in, v->header, wos_header_value(r, c, v->env, v->value));
     }
     if (token && (pass & WOS_PASS_HEADERS))
         apr_table_setn(r->headers_in, "Authorization",
