@@ -137,6 +137,11 @@ def mod_php(httpd_factory, wos_server_conf):
     conf = (f'LoadModule php_module "{LIBPHP}"\n'
             f'LoadModule rewrite_module "{hd.MODDIR}/mod_rewrite.so"\n'
             + wos_server_conf
+            # Server-context rules run before authentication: the identity is
+            # there only through a look-ahead (%{LA-U:...}).
+            + "RewriteEngine On\n"
+            + "RewriteCond %{LA-U:ENV:WORKOS_ROLE} !=admin\n"
+            + "RewriteRule ^/php-ah/admin/ - [F,NS]\n"
             + install_apps(h, "php-", [f'<FilesMatch "\\.php$">', f"    SetHandler {php}",
                                        "</FilesMatch>"],
                            [f"AddHandler {php} .php"]))
@@ -280,3 +285,13 @@ def test_same_app_still_reads_its_own_routes(server, ada, sapi_unused=None):
     out = php(api(h, prefix + "a/some/route", session=ada), sapi)
     assert out["dir"] == prefix.strip("/") + "a"
     check_identity(out, ada)
+
+
+def test_rewritecond_on_the_identity_through_a_look_ahead(mod_php, ada, grace, expect_log):
+    """RewriteCond %{LA-U:ENV:WORKOS_ROLE} in the server context, as the README shows."""
+    out = php(api(mod_php, "/php-ah/admin/users", session=ada), "apache2handler")
+    assert out["getenv"]["WORKOS_ROLE"] == "admin"
+    assert api(mod_php, "/php-ah/admin/users", session=grace).status_code == 403
+    assert api(mod_php, "/php-ah/admin/users").status_code == 403
+    # Elsewhere the rule does not apply.
+    assert php(api(mod_php, "/php-ah/users", session=grace), "apache2handler")
