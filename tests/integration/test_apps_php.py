@@ -114,7 +114,10 @@ def install_apps(h, prefix, filesmatch, addhandler):
     conf = ""
     for name, mapping, extra in (("fm", filesmatch, ()), ("ah", addhandler, ()),
                                  ("tok", addhandler, ("WorkOSPassAccessToken On",
-                                                      "WorkOSPassClaimsAs both"))):
+                                                      "WorkOSPassClaimsAs both")),
+                                 ("tokpass", addhandler, ("WorkOSPassAccessToken On",
+                                                          "WorkOSPassClaimsAs both",
+                                                          "CGIPassAuth On"))):
         install_app(h, prefix + name)
         conf += app_dir(h, prefix + name, mapping, valid, *extra)
     # Rules before the front controller's, as an app adds its own.
@@ -244,6 +247,13 @@ def test_token_and_headers_where_configured(server, ada, route):
     assert headers["x-workos-user-id"] == ada.user["id"]
     assert headers["x-workos-access-token"] == ada.token
     assert out["server"]["HTTP_X_WORKOS_ROLE"] == "admin"
+    # Authorization: Bearer reaches scripts' variables only with CGIPassAuth On;
+    # mod_php shows it in apache_request_headers() regardless.
+    assert "HTTP_AUTHORIZATION" not in out["server"]
+    bearer = "Bearer " + ada.token
+    assert headers.get("authorization") == (bearer if sapi == "apache2handler" else None)
+    out = php(api(h, prefix + "tokpass" + route, session=ada), sapi)
+    assert out["server"]["HTTP_AUTHORIZATION"] == bearer
 
 
 def test_signed_out_gets_sign_in_not_the_app(server):
