@@ -6,6 +6,7 @@ WorkOS* directives an .htaccess may hold under AllowOverride AuthConfig."""
 import pytest
 
 from harness.client import api, browser, cgi_env
+from harness.cookies import Session
 from harness.emulator import org_id
 
 ACME = org_id("Acme")
@@ -27,7 +28,6 @@ def site(httpd_factory, wos_server_conf):
 @pytest.fixture(scope="module")
 def session_with(emulator, sealer, secrets):
     """A session of ada whose user object says email_verified as given."""
-    from harness.cookies import Session
 
     def make(verified):
         auth = emulator.session("ada@example.com", organization_id=ACME)

@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -154,7 +153,7 @@ def mod_php(httpd_factory, wos_server_conf):
             + "RewriteEngine On\n"
             + "RewriteCond %{LA-U:ENV:WORKOS_ROLE} !=admin\n"
             + "RewriteRule ^/php-ah/admin/ - [F,NS]\n"
-            + install_apps(h, "php-", [f'<FilesMatch "\\.php$">', f"    SetHandler {php}",
+            + install_apps(h, "php-", ['<FilesMatch "\\.php$">', f"    SetHandler {php}",
                                        "</FilesMatch>"],
                            [f"AddHandler {php} .php"]))
     return h.start(conf)
@@ -281,7 +280,7 @@ def test_redirect_into_an_app_with_another_cookie(server, ada, grace):
     check_identity(out, grace)
 
 
-def test_redirect_into_an_app_with_another_password(server, ada, sealer, expect_log):
+def test_redirect_into_an_app_with_another_password(server, ada):
     h, prefix, _ = server
     r = api(h, prefix + "a/steal-d", session=ada)
     assert r.status_code == 401, r.text[:300]
@@ -298,7 +297,7 @@ def test_redirect_into_an_app_with_its_own_require(server, ada, grace, expect_lo
     check_identity(out, ada)
 
 
-def test_same_app_still_reads_its_own_routes(server, ada, sapi_unused=None):
+def test_same_app_still_reads_its_own_routes(server, ada):
     """The rewrite rules of /appa do not disturb its own front controller."""
     h, prefix, sapi = server
     out = php(api(h, prefix + "a/some/route", session=ada), sapi)
