@@ -39,11 +39,16 @@ static void wos_child_init(apr_pool_t *pchild, server_rec *s)
 
 static void wos_register_hooks(apr_pool_t *p)
 {
+    /* Preflights are let through only where mod_authz_core found that Require needs a user. */
+    static const char *const after_authz_core[] = {"mod_authz_core.c", NULL};
+
     ap_hook_pre_config(wos_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(wos_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(wos_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_quick_handler(wos_flow_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_perdir_config(wos_post_perdir, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_access_ex(wos_preflight_access, after_authz_core, NULL, APR_HOOK_LAST,
+                            AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_authn(wos_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(wos_fixups, NULL, NULL, APR_HOOK_FIRST);

@@ -104,6 +104,12 @@ static int same_numbers(const wos_vcache_settings *a, const wos_vcache_settings 
            && a->passwords == b->passwords && a->issuers == b->issuers;
 }
 
+int wos_vcache_settings_same(const wos_vcache_settings *a, const wos_vcache_settings *b)
+{
+    return same_numbers(a, b) && !strcmp(or_empty(a->client_id), or_empty(b->client_id))
+           && !strcmp(or_empty(a->base_url), or_empty(b->base_url));
+}
+
 wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,
                            const char *cookie, const wos_vcache_settings *settings,
                            unsigned char key[WOS_VCACHE_KEY_LEN])

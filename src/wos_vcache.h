@@ -34,6 +34,12 @@ typedef struct wos_vcache_settings {
 } wos_vcache_settings;
 
 /**
+ * 1 if a decision made under @p a holds under @p b: the same settings the
+ * cache keys on (strings by value, NULL as "", the lists by address).
+ */
+int wos_vcache_settings_same(const wos_vcache_settings *a, const wos_vcache_settings *b);
+
+/**
  * The key of @p cookie verified under @p settings. Anything but WOS_OK means
  * there is no key: the caller must not use the cache (an unset key would
  * make every cookie the same entry).

@@ -38,6 +38,8 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
+typedef enum { WOS_PREFLIGHT_PASS, WOS_PREFLIGHT_AUTHENTICATE } wos_preflight;
+#define WOS_STATE_COOKIE_PREFIX "wos-auth-verifier-"   /* sign-in state cookies */
 enum { WOS_PASS_ENV = 1, WOS_PASS_HEADERS = 2 };
 
 /** Per-directory (and server-default) settings; unset = NULL or WOS_UNSET. */
@@ -75,6 +77,10 @@ typedef struct wos_dir_cfg {
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
     int session_format;                 /* wos_format; WOS_UNSET: node */
     wos_apis_cfg apis;                  /* bearer tokens, session endpoint, claims */
+    /* applications behind the module */
+    int preflight;                      /* wos_preflight */
+    int strip_cookies;                  /* On: the module's cookies never reach the app */
+    int header_encoding;                /* wos_hdrenc of X-WorkOS-* values */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -110,6 +116,9 @@ typedef struct wos_req {
     const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
     int bearer;                         /* identity from an Authorization: Bearer token */
     struct wos_page_note *page;         /* the error page it deserves (mod_auth_workos_pages.c) */
+    wos_vcache_settings settings;       /* what the decision was made under */
+    const char *cookie_name;            /* ... and which cookie it read */
+    int exported;                       /* this request_rec carries the identity */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -148,6 +157,7 @@ const char *wos_cookie_header(request_rec *r);
 void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies);
 void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *value,
                               const wos_cookie_in *old);
+void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s);
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
@@ -158,6 +168,12 @@ int wos_check_authn(request_rec *r);
 int wos_fixups(request_rec *r);
 int wos_note_auth_failure(request_rec *r, const char *auth_type);
 int wos_post_perdir(request_rec *r);
+
+/* mod_auth_workos_apps.c: what applications behind the module need */
+int wos_preflight_access(request_rec *r);
+void wos_strip_cookies(request_rec *r, const wos_dir_cfg *c);
+const char *wos_header_value(request_rec *r, const wos_dir_cfg *c, const char *env,
+                             const char *value);
 
 /* mod_auth_workos_check.c */
 void wos_check_register_hooks(void);

@@ -51,16 +51,42 @@ static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cook
                   out->reason ? out->reason : "-", out->refreshed ? " (refreshed)" : "");
 }
 
+/*
+ * REMOTE_USER: the user id, or with WorkOSRemoteUser email the email once
+ * WorkOS says it is verified (an SSO provider's unverified email could name
+ * someone else's account in Require user or in the app).
+ */
+static const char *remote_user(request_rec *r, const wos_dir_cfg *c, const wos_session *s)
+{
+    if (wos_cfg_int(c->remote_user, WOS_USER_ID) != WOS_USER_EMAIL || !s->user_email)
+        return s->user_id;
+    if (s->user_email_verified == 1)
+        return s->user_email;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS01901: email of %s not verified: "
+                  "REMOTE_USER is the user id (WorkOSRemoteUser email)", s->user_id);
+    return s->user_id;
+}
+
 /* Identity for this request: r->user, the claims for Require, variables. */
 static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
 {
-    r->user = (char *)(wos_cfg_int(c->remote_user, WOS_USER_EMAIL) == WOS_USER_ID
-                       || !st->session->user_email ? st->session->user_id
-                                                  : st->session->user_email);
+    r->user = (char *)remote_user(r, c, st->session);
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
     wos_export_identity(r, c, st);
+    st->exported = 1;
     apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
     apr_table_mergen(r->err_headers_out, "Vary", st->bearer ? "Authorization" : "Cookie");
+}
+
+/* A decision made under other settings (another client, cookie, password,
+ * issuer: an internal redirect into another app) does not hold here. */
+static int same_settings(const wos_dir_cfg *c, const wos_req *st)
+{
+    wos_vcache_settings now;
+
+    wos_authn_settings(c, &now);
+    return wos_vcache_settings_same(&now, &st->settings)
+           && !strcmp(wos_cfg_cookie_name(c), st->cookie_name);
 }
 
 static int unavailable(request_rec *r, long retry_after)
@@ -108,14 +134,20 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     wos_authn_out out;
     wos_cookie_in cin;
 
-    if (st->done) {
+    if (st->done && same_settings(c, st)) {
         /* A subrequest or internal redirect: the main request decided already. */
         if (!st->claims)
             return DECLINED;
         establish(r, c, st);
         return OK;
     }
+    if (st->done)
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS01902: %s: settings differ from "
+                      "the request it came from: deciding again", r->uri);
+    memset(st, 0, sizeof(*st));
     st->done = 1;
+    wos_authn_settings(c, &st->settings);
+    st->cookie_name = wos_cfg_cookie_name(c);
     if (wos_bearer_present(r, c)) {
         /* The token alone decides: no cookie read, none written. */
         int rv = wos_bearer_authenticate(r, c, st);
@@ -169,21 +201,32 @@ int wos_check_authn(request_rec *r)
     return unauthenticated(r, c);
 }
 
-/* Requests that Require let through without a user still get an identity when
- * they carry a session (WorkOSUnauthAction pass, Require all granted). */
+/*
+ * Requests that Require let through without a user still get an identity when
+ * they carry a session (WorkOSUnauthAction pass, Require all granted). And
+ * where httpd skipped authentication (an internal redirect or subrequest with
+ * the same per-directory configuration: a front controller, DirectoryIndex),
+ * the identity decided before is exported again under its own names.
+ */
 int wos_fixups(request_rec *r)
 {
     wos_dir_cfg *c;
-    int rv;
+    wos_req *st;
 
-    if (!wos_is_workos(r) || r->user || wos_req_state(r)->done)
+    if (!wos_is_workos(r))
         return DECLINED;
+    st = wos_req_state(r);
     c = wos_dcfg(r);
-    if (wos_check_config(r, c) != OK)
-        return DECLINED;
-    /* A bad bearer token is refused even where no user is required. */
-    rv = authenticate(r, c, 1);
-    return rv == HTTP_UNAUTHORIZED ? rv : DECLINED;
+    if (!st->exported && !(st->done && !st->claims) && !(r->user && !st->claims)
+        && wos_check_config(r, c) == OK) {
+        /* A bad bearer token is refused even where no user is required. */
+        int rv = authenticate(r, c, 1);
+        if (rv == HTTP_UNAUTHORIZED)
+            return rv;
+    }
+    /* After the cookie was read, before the handler passes the request on. */
+    wos_strip_cookies(r, c);
+    return DECLINED;
 }
 
 /* httpd asks the AuthType to describe an authorization failure (a 401). */

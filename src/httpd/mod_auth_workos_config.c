@@ -10,6 +10,7 @@
 #include <http_core.h>
 
 #include "mod_auth_workos.h"
+#include "wos_backend.h"
 #include "wos_cookie.h"
 #include "wos_seal.h"
 
@@ -33,6 +34,9 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->refresh_before = WOS_UNSET;
     c->session_format = WOS_UNSET;
     wos_apis_init(&c->apis);
+    c->preflight = WOS_UNSET;
+    c->strip_cookies = WOS_UNSET;
+    c->header_encoding = WOS_UNSET;
     return c;
 }
 
@@ -75,6 +79,9 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(redirect_allow);
     MERGE_INT(session_format);
     wos_apis_merge(&base->apis, &add->apis, &c->apis);
+    MERGE_INT(preflight);
+    MERGE_INT(strip_cookies);
+    MERGE_INT(header_encoding);
     return c;
 }
 
@@ -311,6 +318,12 @@ static const char *set_pass_token(cmd_parms *cmd, void *m, int on)
     return NULL;
 }
 
+static const char *set_flag(cmd_parms *cmd, void *m, int on)
+{
+    *(int *)((char *)m + (long)cmd->info) = on;
+    return NULL;
+}
+
 static const char *set_max_age(cmd_parms *cmd, void *m, const char *arg)
 {
     int v = 0;
@@ -346,6 +359,11 @@ static const wos_keyword remote_user_words[] = {
 static const wos_keyword pass_words[] = {
     {"environment", WOS_PASS_ENV}, {"headers", WOS_PASS_HEADERS},
     {"both", WOS_PASS_ENV | WOS_PASS_HEADERS}, {"none", 0}, {NULL, 0}};
+static const wos_keyword preflight_words[] = {
+    {"pass", WOS_PREFLIGHT_PASS}, {"authenticate", WOS_PREFLIGHT_AUTHENTICATE}, {NULL, 0}};
+static const wos_keyword encoding_words[] = {
+    {"utf8", WOS_HDRENC_UTF8}, {"latin1", WOS_HDRENC_LATIN1},
+    {"base64url", WOS_HDRENC_BASE64URL}, {NULL, 0}};
 static const wos_keyword samesite_words[] = {
     {"Lax", 0}, {"Strict", 1}, {"None", 2}, {NULL, 0}};
 
@@ -355,6 +373,11 @@ static const wos_choice remote_user_choice = {
     APR_OFFSETOF(wos_dir_cfg, remote_user), remote_user_words, "email or id"};
 static const wos_choice pass_choice = {
     APR_OFFSETOF(wos_dir_cfg, pass_claims), pass_words, "environment, headers, both or none"};
+
+static const wos_choice preflight_choice = {
+    APR_OFFSETOF(wos_dir_cfg, preflight), preflight_words, "pass or authenticate"};
+static const wos_choice encoding_choice = {
+    APR_OFFSETOF(wos_dir_cfg, header_encoding), encoding_words, "utf8, latin1 or base64url"};
 
 static const wos_keyword *find_word(const wos_keyword *w, const char *arg)
 {
@@ -476,6 +499,12 @@ static const char *set_cache(cmd_parms *cmd, void *m, const char *arg)
 
 #define OFF(f) (void *)APR_OFFSETOF(wos_dir_cfg, f)
 #define WOS_CONF (RSRC_CONF | ACCESS_CONF)
+/* Also in .htaccess (AllowOverride AuthConfig): what concerns one directory's
+ * app. Not there: secrets, what they are sent with (client, API URL, CA),
+ * endpoints the server serves, what costs the whole server (timeouts, key
+ * and refresh schedules), and lists the cache keys by address (passwords,
+ * issuers: an .htaccess is read again for every request). */
+#define WOS_DIR (WOS_CONF | OR_AUTHCFG)
 
 const command_rec wos_cmds[] = {
     AP_INIT_TAKE1("WorkOSClientID", set_client_id, NULL, WOS_CONF,
@@ -486,29 +515,29 @@ const command_rec wos_cmds[] = {
                       "Cookie passwords (>= 32 characters): the first seals, all unseal"),
     AP_INIT_TAKE1("WorkOSAPIBaseURL", set_base_url, NULL, WOS_CONF,
                   "WorkOS API base URL (default https://api.workos.com)"),
-    AP_INIT_TAKE1("WorkOSCookieName", set_cookie_name, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookieName", set_cookie_name, NULL, WOS_DIR,
                   "Session cookie name (default wos-session)"),
-    AP_INIT_TAKE1("WorkOSCookieDomain", set_cookie_attr, (void *)0, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookieDomain", set_cookie_attr, (void *)0, WOS_DIR,
                   "Session cookie Domain attribute (default: host only)"),
-    AP_INIT_TAKE1("WorkOSCookiePath", set_cookie_attr, (void *)1, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookiePath", set_cookie_attr, (void *)1, WOS_DIR,
                   "Session cookie Path attribute (default /)"),
-    AP_INIT_TAKE1("WorkOSCookieSameSite", set_samesite, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookieSameSite", set_samesite, NULL, WOS_DIR,
                   "Lax (default), Strict or None"),
-    AP_INIT_FLAG("WorkOSCookieSecure", set_secure, NULL, WOS_CONF,
+    AP_INIT_FLAG("WorkOSCookieSecure", set_secure, NULL, WOS_DIR,
                  "Mark cookies Secure (default On)"),
-    AP_INIT_TAKE1("WorkOSCookieMaxAge", set_max_age, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookieMaxAge", set_max_age, NULL, WOS_DIR,
                   "Session cookie Max-Age in seconds (default 34560000)"),
-    AP_INIT_TAKE1("WorkOSCookieChunkSize", set_chunk_size, NULL, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSCookieChunkSize", set_chunk_size, NULL, WOS_DIR,
                   "Largest cookie value before the session is split into chunks (default 3800)"),
-    AP_INIT_TAKE1("WorkOSUnauthAction", set_choice, (void *)&unauth_choice, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSUnauthAction", set_choice, (void *)&unauth_choice, WOS_DIR,
                   "login (default), 401, 403 or pass"),
-    AP_INIT_TAKE1("WorkOSRemoteUser", set_choice, (void *)&remote_user_choice, WOS_CONF,
-                  "REMOTE_USER is the user's email (default) or id"),
-    AP_INIT_TAKE1("WorkOSPassClaimsAs", set_choice, (void *)&pass_choice, WOS_CONF,
+    AP_INIT_TAKE1("WorkOSRemoteUser", set_choice, (void *)&remote_user_choice, WOS_DIR,
+                  "REMOTE_USER is the user's id (default) or verified email"),
+    AP_INIT_TAKE1("WorkOSPassClaimsAs", set_choice, (void *)&pass_choice, WOS_DIR,
                   "environment (default), headers, both or none"),
-    AP_INIT_FLAG("WorkOSPassAccessToken", set_pass_token, NULL, WOS_CONF,
+    AP_INIT_FLAG("WorkOSPassAccessToken", set_pass_token, NULL, WOS_DIR,
                  "Also pass the access token (default Off)"),
-    AP_INIT_TAKE1("WorkOSClockSkew", set_seconds, OFF(clock_skew), WOS_CONF,
+    AP_INIT_TAKE1("WorkOSClockSkew", set_seconds, OFF(clock_skew), WOS_DIR,
                   "Allowed clock skew in seconds (default 60)"),
     AP_INIT_TAKE_ARGV("WorkOSIssuer", set_issuers, NULL, WOS_CONF,
                       "Accepted token issuers (default: not checked)"),
@@ -536,14 +565,20 @@ const command_rec wos_cmds[] = {
                   "Path that switches organization (?organization_id=...&return_to=...)"),
     AP_INIT_TAKE1("WorkOSRefreshBeforeExpiry", set_seconds, OFF(refresh_before), WOS_CONF,
                   "Refresh this many seconds before the access token expires (default 60)"),
-    AP_INIT_TAKE1("WorkOSConnection", set_string, OFF(connection), WOS_CONF,
+    AP_INIT_TAKE1("WorkOSConnection", set_string, OFF(connection), WOS_DIR,
                   "Sign in through this connection instead of AuthKit"),
-    AP_INIT_TAKE1("WorkOSOrganization", set_string, OFF(organization), WOS_CONF,
+    AP_INIT_TAKE1("WorkOSOrganization", set_string, OFF(organization), WOS_DIR,
                   "Sign in through this organization's connection"),
-    AP_INIT_TAKE_ARGV("WorkOSRedirectAllow", set_redirect_allow, NULL, WOS_CONF,
+    AP_INIT_TAKE_ARGV("WorkOSRedirectAllow", set_redirect_allow, NULL, WOS_DIR,
                       "Origins (scheme://host[:port]) allowed as absolute return_to targets"),
     AP_INIT_TAKE1("WorkOSSessionFormat", wos_set_session_format, NULL, WOS_CONF,
                   "The session cookie's format: node (default), ruby or python"),
     WOS_APIS_CMDS
+    AP_INIT_TAKE1("WorkOSPreflight", set_choice, (void *)&preflight_choice, WOS_DIR,
+                  "CORS preflights (OPTIONS): pass (default) to the app, or authenticate"),
+    AP_INIT_FLAG("WorkOSStripCookies", set_flag, OFF(strip_cookies), WOS_DIR,
+                 "Remove the module's cookies from requests to the app (default Off)"),
+    AP_INIT_TAKE1("WorkOSHeaderEncoding", set_choice, (void *)&encoding_choice, WOS_DIR,
+                  "X-WorkOS-* header values: utf8 (default), latin1 or base64url"),
     {NULL}
 };

@@ -16,7 +16,7 @@
 #include "wos_redirect.h"
 #include "wos_seal.h"
 
-#define STATE_PREFIX      "wos-auth-verifier-"
+#define STATE_PREFIX      WOS_STATE_COOKIE_PREFIX
 #define STATE_TTL         600       /* seconds a sign-in may take */
 #define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
 #define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
@@ -338,7 +338,10 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00509: signed in %s",
                   res->session->user_id);
     wos_stat_inc(r->server, WOS_STAT_SIGN_INS);
-    return redirect(r, absolute(r, target));
+    /* Relative to the site (a path), so that behind a TLS-terminating proxy the
+     * browser stays on the scheme and host it used; an allowed absolute target
+     * is sent as it is. */
+    return redirect(r, target);
 }
 
 static const char *return_target(request_rec *r, const wos_dir_cfg *c, apr_table_t *args)

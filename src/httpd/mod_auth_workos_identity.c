@@ -17,8 +17,10 @@ wos_req *wos_req_state(request_rec *r)
         request_rec *m = r->main ? r->main : r->prev;
         wos_req *ms = m ? ap_get_module_config(m->request_config, &auth_workos_module) : NULL;
         st = apr_pcalloc(r->pool, sizeof(*st));
-        if (ms && ms->done && ms->claims)
+        if (ms && ms->done && ms->claims) {
             *st = *ms;
+            st->exported = 0;       /* this request_rec's tables are its own */
+        }
         ap_set_module_config(r->request_config, &auth_workos_module, st);
     }
     return st;
@@ -123,7 +125,7 @@ void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st
         if (pass & WOS_PASS_ENV)
             apr_table_addn(r->subprocess_env, v->env, v->value);
         if (pass & WOS_PASS_HEADERS)
-            apr_table_addn(r->headers_in, v->header, v->value);
+            apr_table_addn(r->headers_in, v->header, wos_header_value(r, c, v->env, v->value));
     }
     wos_claims_export(r, c, st, pass);
     if (token && (pass & WOS_PASS_HEADERS))

@@ -18,18 +18,23 @@ int wos_is_workos(request_rec *r)
     return t && !strcasecmp(t, WOS_AUTH_TYPE);
 }
 
-/* Navigations can follow a redirect; XHR, fetch() and API clients cannot. */
+/*
+ * Top-level navigations can follow a redirect to sign in; XHR, fetch(),
+ * htmx and API clients cannot, and frames must not (AuthKit refuses to be
+ * framed): they get a 401.
+ */
 int wos_is_browser(request_rec *r)
 {
     const char *xrw = apr_table_get(r->headers_in, "X-Requested-With");
     const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+    const char *dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
     const char *accept = apr_table_get(r->headers_in, "Accept");
 
     if (r->method_number != M_GET)      /* HEAD is M_GET with header_only */
         return 0;
-    if (xrw && !strcasecmp(xrw, "XMLHttpRequest"))
+    if ((xrw && !strcasecmp(xrw, "XMLHttpRequest")) || apr_table_get(r->headers_in, "HX-Request"))
         return 0;
-    if (mode && strcasecmp(mode, "navigate"))
+    if ((mode && strcasecmp(mode, "navigate")) || (dest && strcasecmp(dest, "document")))
         return 0;
     return accept && ap_strcasestr(accept, "text/html") != NULL;
 }
@@ -52,12 +57,23 @@ const char *wos_cookie_header(request_rec *r)
     return a.acc;
 }
 
+/*
+ * Set-Cookie goes in err_headers_out (kept on errors and redirects). On an
+ * Upgrade request it also goes in headers_out: mod_proxy sends the 101 as an
+ * interim response, with headers_out only (keeping the Set-Cookie found
+ * there when it reads the backend's headers).
+ */
 void wos_set_cookies(request_rec *r, const apr_array_header_t *set_cookies)
 {
+    int upgrade = apr_table_get(r->headers_in, "Upgrade") != NULL;
     int i;
-    for (i = 0; set_cookies && i < set_cookies->nelts; i++)
-        apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       APR_ARRAY_IDX(set_cookies, i, const char *));
+
+    for (i = 0; set_cookies && i < set_cookies->nelts; i++) {
+        const char *sc = APR_ARRAY_IDX(set_cookies, i, const char *);
+        apr_table_addn(r->err_headers_out, "Set-Cookie", sc);
+        if (upgrade)
+            apr_table_addn(r->headers_out, "Set-Cookie", sc);
+    }
 }
 
 /* Store (or, with value NULL, delete) the session cookie and its chunks. */
@@ -101,6 +117,18 @@ static wos_vcache_memo *conn_memo(conn_rec *c)
     return m;
 }
 
+/* The settings a decision is made under (and a cached one is keyed on). */
+void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s)
+{
+    s->client_id = c->client_id;
+    s->base_url = wos_cfg_base_url(c);
+    s->skew = wos_cfg_int(c->clock_skew, 60);
+    s->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    s->passwords = c->passwords;
+    s->format = (int)wos_cfg_format(c);
+    s->issuers = c->issuers;
+}
+
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api)
 {
@@ -127,13 +155,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
-    in->settings.client_id = api->client_id;
-    in->settings.base_url = api->base_url;
-    in->settings.skew = in->jwt.skew_sec;
-    in->settings.refresh_before = in->refresh_before;
-    in->settings.passwords = c->passwords;
-    in->settings.format = (int)in->format;
-    in->settings.issuers = c->issuers;
+    wos_authn_settings(c, &in->settings);
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }

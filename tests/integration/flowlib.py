@@ -352,7 +352,7 @@ def claims_of(value, password):
 def expected_identity(email, org=None):
     """REMOTE_USER and WORKOS_* a CGI should see, from users.json alone."""
     u, m = user(email), membership(email, org)
-    env = {"REMOTE_USER": u["email"], "WORKOS_USER_ID": u["id"],
+    env = {"REMOTE_USER": u["id"], "WORKOS_USER_ID": u["id"],
            "WORKOS_USER_EMAIL": u["email"]}
     if m:
         env.update(WORKOS_ORGANIZATION_ID=m["organization_id"], WORKOS_ROLE=m["role"],

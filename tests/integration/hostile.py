@@ -147,7 +147,8 @@ def unavailable(resp, retry_after="5", sent=()):
 def served_as(resp, email):
     """200 from the CGI as exactly this user, and no forged value in its env."""
     env = client.cgi_env(resp)
-    assert env["REMOTE_USER"] == email
+    assert env["WORKOS_USER_EMAIL"] == email
+    assert env["REMOTE_USER"] == env["WORKOS_USER_ID"]     # the id, by default
     text = json.dumps(env)
     for value in FORGED_VALUES:
         assert value not in text

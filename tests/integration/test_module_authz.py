@@ -5,7 +5,7 @@ denies as the emulator's users say. Anonymous requests are asked to sign in
 import pytest
 
 from harness.client import api, browser, cgi_env
-from harness.emulator import membership, org_id
+from harness.emulator import membership, org_id, users_file
 
 ACME, GLOBEX = org_id("Acme"), org_id("Globex")
 # mod_authz_core logs every refusal of an authenticated user at [error].
@@ -26,6 +26,10 @@ FACTS = [
     ("linus@example.com", GLOBEX, "role", "member"),
     ("linus@example.com", GLOBEX, "permissions", []),
 ]
+
+
+def user_id(email):
+    return next(u["id"] for u in users_file()["users"] if u["email"] == email)
 
 
 def rq(*lines):
@@ -50,7 +54,10 @@ LOCATIONS = {
                                         "workos-permission users:manage"), "</RequireAll>"],
     "/not-member/": ["<RequireAll>", *rq("valid-user", "not workos-role member"),
                      "</RequireAll>"],
-    "/user/": rq("user ada@example.com"),
+    # REMOTE_USER is the user id by default; the email only where asked for.
+    "/user/": rq(f"user {user_id('ada@example.com')}"),
+    "/user-by-email/": ["WorkOSRemoteUser email", *rq("user ada@example.com")],
+    "/user-email-default/": rq("user ada@example.com"),
 }
 
 # (location, email, organization) -> expected status
@@ -93,6 +100,9 @@ CASES = [
     ("/not-member/", "linus@example.com", GLOBEX, 403),
     ("/user/", "ada@example.com", ACME, 200),
     ("/user/", "grace@example.com", ACME, 403),
+    ("/user-by-email/", "ada@example.com", ACME, 200),
+    ("/user-by-email/", "grace@example.com", ACME, 403),
+    ("/user-email-default/", "ada@example.com", ACME, 403),
 ]
 
 
@@ -137,7 +147,8 @@ def test_require(site, sessions, expect_log, path, email, org, status):
     assert r.status_code == status, r.text[:300]
     if status == 200:
         env = cgi_env(r)
-        assert env["REMOTE_USER"] == email
+        assert env["WORKOS_USER_EMAIL"] == email
+        assert env["REMOTE_USER"] == (email if path == "/user-by-email/" else s.user["id"])
         if org:
             assert env["WORKOS_ORGANIZATION_ID"] == org
     else:

@@ -37,7 +37,8 @@ def site(httpd_factory, wos_server_conf):
 
 def ok_as(r, email):
     env = cgi_env(r)
-    assert env["REMOTE_USER"] == email
+    assert env["WORKOS_USER_EMAIL"] == email
+    assert env["REMOTE_USER"] == env["WORKOS_USER_ID"]
     return env
 
 

@@ -59,7 +59,7 @@ def not_served_as_is(r, email):
         fresh_cookie = [v for n, v, a in set_cookies(r)
                         if n.startswith("wos-session") and v and not cleared(r, n)]
         assert fresh_cookie, "served with an expired token and no new session cookie"
-        assert cgi_env(r)["REMOTE_USER"] == email
+        assert cgi_env(r)["WORKOS_USER_EMAIL"] == email
         return "refreshed"
     assert r.status_code in (302, 401), r.text[:200]
     return "refused"
@@ -79,7 +79,7 @@ def test_jwks_fetched_once_for_many_requests_across_children(fresh, emulator, ma
     offset = site.access_size()
     results = many(60, lambda i: api(site, "/c/env.cgi", session=sessions[i % 3]))
     assert [r.status_code for r in results] == [200] * 60
-    assert [cgi_env(r)["REMOTE_USER"] for r in results[:3]] == [
+    assert [cgi_env(r)["WORKOS_USER_EMAIL"] for r in results[:3]] == [
         "ada@example.com", "grace@example.com", "linus@example.com"]
     assert emulator.counters()["jwks"] == 1
     if mpm == "prefork":
@@ -126,7 +126,7 @@ def test_outage_with_keys_cached_keeps_sessions_working(fresh, emulator, make_se
     b = make_session("linus@example.com")      # same signing key, never seen by httpd
     results = many(20, lambda i: api(site, "/c/env.cgi", session=(a, b)[i % 2]))
     assert [r.status_code for r in results] == [200] * 20
-    assert cgi_env(results[1])["REMOTE_USER"] == "linus@example.com"
+    assert cgi_env(results[1])["WORKOS_USER_EMAIL"] == "linus@example.com"
 
 
 OUTAGES = {
@@ -180,7 +180,7 @@ def test_rotated_key_is_fetched_and_old_key_still_works(fresh, emulator, make_se
     assert jwt_header(new.token)["kid"] == new_kid
     r = api(site, "/c/env.cgi", session=new)
     assert r.status_code == 200
-    assert cgi_env(r)["REMOTE_USER"] == "grace@example.com"
+    assert cgi_env(r)["WORKOS_USER_EMAIL"] == "grace@example.com"
     assert emulator.counters()["jwks"] == 2
     assert api(site, "/c/env.cgi", session=old).status_code == 200
     assert api(site, "/c/env.cgi", session=new).status_code == 200
@@ -239,7 +239,7 @@ def test_token_expired_within_the_skew_is_accepted(shared, make_session, sealer,
     emulator.fault(endpoint="refresh", status=503, count=-1)
     r = api(shared, "/c/env.cgi", cookie=f"wos-session={cookie}")
     assert r.status_code == 200
-    assert cgi_env(r)["REMOTE_USER"] == "grace@example.com"
+    assert cgi_env(r)["WORKOS_USER_EMAIL"] == "grace@example.com"
     assert cleared(r) is None
     r = api(shared, "/skew0/env.cgi", cookie=f"wos-session={cookie}")
     assert r.status_code in (401, 503), r.text[:200]
@@ -253,7 +253,7 @@ def test_a_large_skew_accepts_an_older_token(shared, make_session, sealer, emula
     emulator.fault(endpoint="refresh", status=503, count=-1)
     r = api(shared, "/skew600/env.cgi", cookie=f"wos-session={cookie}")
     assert r.status_code == 200
-    assert cgi_env(r)["REMOTE_USER"] == "linus@example.com"
+    assert cgi_env(r)["WORKOS_USER_EMAIL"] == "linus@example.com"
     r = api(shared, "/c/env.cgi", cookie=f"wos-session={cookie}")
     assert r.status_code in (401, 503), r.text[:200]
 
@@ -270,7 +270,7 @@ def test_expired_tokens_are_refreshed_with_a_new_cookie(shared, make_session, se
 
 def test_issuer_check(shared, make_session):
     s = make_session("ada@example.com")
-    assert cgi_env(api(shared, "/iss-ok/env.cgi", session=s))["REMOTE_USER"] == "ada@example.com"
+    assert cgi_env(api(shared, "/iss-ok/env.cgi", session=s))["WORKOS_USER_EMAIL"] == "ada@example.com"
     r = api(shared, "/iss-bad/env.cgi", session=s)
     assert r.status_code == 401
     assert cleared(r) is not None
@@ -303,5 +303,5 @@ def test_keys_survive_a_graceful_restart_while_workos_is_down(fresh, emulator, m
         for sess, email in ((s, "ada@example.com"), (other, "grace@example.com")):
             r = api(h, "/c/env.cgi", session=sess)
             assert r.status_code == 200, r.text[:200]
-            assert cgi_env(r)["REMOTE_USER"] == email
+            assert cgi_env(r)["WORKOS_USER_EMAIL"] == email
     assert emulator.counters()["jwks"] == 1

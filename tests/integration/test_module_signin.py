@@ -95,7 +95,7 @@ def test_sign_in_sets_the_session_cookie_with_default_attributes(site, emulator,
     assert attrs.get("samesite", "").lower() == "lax"
     assert "domain" not in attrs
     r = api(site, "/app/env.cgi", cookie=f"wos-session={value}")
-    assert cgi_env(r)["REMOTE_USER"] == "ada@example.com"
+    assert cgi_env(r)["WORKOS_USER_EMAIL"] == "ada@example.com"
 
 
 def test_the_cookie_holds_the_session_in_the_sdk_shape(site, emulator, sealer, secrets):
@@ -134,7 +134,7 @@ def test_custom_cookie_attributes_and_chunking(custom, emulator, secrets):
     header = "; ".join(f"{n}={cookies[n][0]}" for n in names)
     r = api(custom, "/app/env.cgi", cookie=header)
     env = cgi_env(r)
-    assert env["REMOTE_USER"] == "many@example.com"
+    assert env["WORKOS_USER_EMAIL"] == "many@example.com"
     assert len(env["WORKOS_PERMISSIONS"].split(",")) == 400
 
 
@@ -166,4 +166,4 @@ def test_default_chunk_size(site, emulator, secrets):
     assert len(values) == -(-len("".join(values)) // len(values[0]))
     r = api(site, "/app/env.cgi", cookie="; ".join(f"wos-session.{i}={v}"
                                                    for i, v in enumerate(values)))
-    assert cgi_env(r)["REMOTE_USER"] == "many@example.com"
+    assert cgi_env(r)["WORKOS_USER_EMAIL"] == "many@example.com"

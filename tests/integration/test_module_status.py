@@ -102,7 +102,7 @@ def test_authenticated_and_cache_hits(site, make_session, emulator):
     assert d == {}
 
 
-@pytest.mark.expect_log(r"AH01631: user grace@example\.com: authorization failure")
+@pytest.mark.expect_log(r"AH01631: user user_01GRACE0+: authorization failure")
 def test_denied_by_require(site, make_session):
     s = make_session("grace@example.com")
     before = stats(site)

@@ -131,7 +131,7 @@ def test_unauth_action_pass_lets_anonymous_through_without_identity(site, client
 def test_unauth_action_pass_still_sets_identity_from_a_valid_cookie(site, make_session):
     s = make_session("grace@example.com")
     env = cgi_env(api(site, "/pass/env.cgi", session=s))
-    assert env["REMOTE_USER"] == "grace@example.com"
+    assert env["WORKOS_USER_EMAIL"] == "grace@example.com"
     assert env["AUTH_TYPE"] == "WorkOS"
     assert env["WORKOS_USER_ID"] == s.user["id"]
 
@@ -148,7 +148,7 @@ def test_unauth_action_pass_with_a_bad_cookie_is_anonymous_and_clears_it(site):
 def test_auth_type_is_case_insensitive(site, make_session, path):
     assert api(site, path).status_code == 401
     s = make_session("ada@example.com")
-    assert cgi_env(api(site, path, session=s))["REMOTE_USER"] == "ada@example.com"
+    assert cgi_env(api(site, path, session=s))["WORKOS_USER_EMAIL"] == "ada@example.com"
 
 
 def test_authenticated_responses_are_private_and_vary_on_cookie(site, make_session):

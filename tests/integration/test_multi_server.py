@@ -393,7 +393,7 @@ class Traffic:
             n += 1
             try:
                 r = get(h, s.cookie)
-                good = r.status_code == 200 and r.json()["env"]["REMOTE_USER"] == email \
+                good = r.status_code == 200 and r.json()["env"]["WORKOS_USER_EMAIL"] == email \
                     and not fl.session_cookies(r) and client.cleared(r, fl.SESSION) is None
             except Exception as e:      # recorded, asserted at the end
                 r, good = e, False

@@ -70,9 +70,9 @@ def test_another_cookie_is_verified(site, make_session):
     a, b = make_session("ada@example.com"), make_session("grace@example.com")
     mark = site.log_size()
     ra, rb, ra2 = on_one_connection(site, [a.cookie, b.cookie, a.cookie])
-    assert cgi_env(ra)["REMOTE_USER"] == "ada@example.com"
-    assert cgi_env(rb)["REMOTE_USER"] == "grace@example.com"
-    assert cgi_env(ra2)["REMOTE_USER"] == "ada@example.com"
+    assert cgi_env(ra)["WORKOS_USER_EMAIL"] == "ada@example.com"
+    assert cgi_env(rb)["WORKOS_USER_EMAIL"] == "grace@example.com"
+    assert cgi_env(ra2)["WORKOS_USER_EMAIL"] == "ada@example.com"
     assert decisions(site, mark) == ["verified", "verified", "cached"]
 
 
@@ -134,7 +134,7 @@ def identity(env):
 
 def test_what_is_passed_is_decided_per_location_on_cache_hits(site, make_session):
     s = make_session("ada@example.com")
-    base = {"REMOTE_USER": "ada@example.com", "AUTH_TYPE": "WorkOS"}
+    base = {"REMOTE_USER": s.user["id"], "AUTH_TYPE": "WorkOS"}
     env_vars = dict(base, **expected_vars(s))
     # Headers mode: the same values as X-WorkOS-* headers, seen as HTTP_X_WORKOS_*.
     header_vars = dict(base, **{"HTTP_X_" + k: v for k, v in expected_vars(s).items()})

@@ -211,6 +211,33 @@ START_TEST(identity_comes_ready_made)
 }
 END_TEST
 
+/* A decision is reused only under the same settings: each one apart, NULL as "". */
+START_TEST(settings_same_compares_every_field)
+{
+    static const int OTHER_LIST = 3;
+    wos_vcache_settings a = FP, b = FP, none = {NULL, NULL, 0, 0, NULL, NULL};
+    char copy[32];
+
+    /* Equal strings at other addresses (another <Location>'s) are the same. */
+    strcpy(copy, FP.client_id);
+    b.client_id = copy;
+    ck_assert(wos_vcache_settings_same(&a, &b));
+    ck_assert(!wos_vcache_settings_same(&FP, &OTHER));
+    b = FP; b.client_id = "client_B";
+    ck_assert(!wos_vcache_settings_same(&a, &b));
+    b = FP; b.base_url = "https://api.example/";
+    ck_assert(!wos_vcache_settings_same(&a, &b));
+    b = FP; b.refresh_before = 0;
+    ck_assert(!wos_vcache_settings_same(&a, &b));
+    b = FP; b.passwords = &OTHER_LIST;
+    ck_assert(!wos_vcache_settings_same(&a, &b));
+    b = FP; b.issuers = NULL;
+    ck_assert(!wos_vcache_settings_same(&a, &b));
+    b = none; b.client_id = "";
+    ck_assert(wos_vcache_settings_same(&none, &b));
+}
+END_TEST
+
 /* The connection memo: the same key as hashing, and hashing whenever anything differs. */
 START_TEST(memo_gives_the_hashed_key)
 {
@@ -396,6 +423,7 @@ static Suite *vcache_suite(void)
     tcase_add_test(tc, replacing_a_key_keeps_one_entry);
     tcase_add_test(tc, held_entries_outlive_eviction);
     tcase_add_test(tc, identity_comes_ready_made);
+    tcase_add_test(tc, settings_same_compares_every_field);
     tcase_add_test(tc, memo_gives_the_hashed_key);
     tcase_add_test(tc, memo_memory_is_bounded);
     tcase_add_test(tc, threads_share_it_safely);
