@@ -32,6 +32,8 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
 #define WOS_DEFAULT_BASE_URL "https://api.workos.com"
 #define WOS_DEFAULT_SESSION_CACHE 1024
+/** Cache-Control of authenticated answers (as authkit-nextjs sends it). */
+#define WOS_CACHE_CONTROL_PRIVATE "private, no-cache, no-store, must-revalidate, max-age=0"
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
@@ -78,6 +80,7 @@ typedef enum {
     WOS_STAT_UNAVAILABLE, WOS_STAT_NOKEYS, WOS_STAT_DENIED, WOS_STAT_CACHE_HITS,
     WOS_STAT_REFRESHED, WOS_STAT_REFRESH_CALLS, WOS_STAT_REFRESH_FAILED_GRANT,
     WOS_STAT_REFRESH_FAILED_REJECTED, WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
+    WOS_STAT_REFRESH_FAILED_REFUSED,
     WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
     WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
     WOS_STAT_COUNT

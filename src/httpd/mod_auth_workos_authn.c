@@ -51,6 +51,33 @@ static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cook
                   out->reason ? out->reason : "-", out->refreshed ? " (refreshed)" : "");
 }
 
+/* WorkOS refuses the module's own credentials: the operator's to fix, said
+ * loudly once a minute (across processes), not once a request. */
+static void report_refused(request_rec *r, const wos_authn_out *out)
+{
+    if (out->refresh_failed != WOS_REFRESH_FAILED_REFUSED || !out->report_due)
+        return;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "WOS01401: WorkOS refused the module's refresh call (%s): check "
+                  "WorkOSAPIKey and WorkOSClientID, and any proxy or firewall in front of "
+                  "WorkOS; sessions are kept and answered 503 meanwhile (said once a minute)",
+                  out->error ? out->error : "-");
+}
+
+/* What authkit-nextjs sends with authenticated pages. A subrequest's headers
+ * never leave (an SSI page including a protected location): the answers that
+ * carry its content get them too. */
+static void no_cache(request_rec *r)
+{
+    for (; r; r = r->main) {
+        const char *vary = apr_table_get(r->err_headers_out, "Vary");
+
+        apr_table_setn(r->err_headers_out, "Cache-Control", WOS_CACHE_CONTROL_PRIVATE);
+        if (!vary || !ap_find_token(r->pool, vary, "Cookie"))
+            apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+    }
+}
+
 /* Identity for this request: r->user, the claims for Require, variables. */
 static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
 {
@@ -59,8 +86,7 @@ static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
                                                   : st->session->user_email);
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
     wos_export_identity(r, c, st);
-    apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
-    apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+    no_cache(r);
 }
 
 static int unavailable(request_rec *r, long retry_after)
@@ -114,6 +140,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     st->done = 1;
     run_authn(r, c, &out, &cin);
     log_outcome(r, &out, &cin);
+    report_refused(r, &out);
     wos_stat_authn(r, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);

@@ -15,7 +15,8 @@
 #include "wos_redirect.h"
 #include "wos_seal.h"
 
-#define STATE_PREFIX      "wos-auth-verifier-"
+#define STATE_PREFIX      "wos-mod-state-"  /* not authkit-nextjs' wos-auth-verifier-:
+                                               each app bounds only its own */
 #define STATE_TTL         600       /* seconds a sign-in may take */
 #define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
 #define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
@@ -168,7 +169,7 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
     ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
     ap.connection_id = c->connection;
     ap.organization_id = c->organization;
-    ap.provider = (c->connection || c->organization) ? NULL : "authkit";
+    ap.provider = "authkit";      /* with an organization too; a connection drops it */
     ap.screen_hint = screen_hint;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00503: sending the browser to sign in");
     return redirect(r, wos_api_authorize_url(r->pool, &api, &ap));
@@ -308,6 +309,25 @@ static int handle_logout(request_rec *r, const wos_dir_cfg *c)
     return redirect(r, back);
 }
 
+/* The switch needs the user at AuthKit first (SSO, MFA enrollment): where
+ * WorkOS says, else AuthKit scoped to that organization (as the SDK does). */
+static int switch_needs_user(request_rec *r, const wos_dir_cfg *c, const char *org,
+                             const wos_authn_out *out, apr_table_t *args)
+{
+    wos_dir_cfg scoped = *c;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "WOS01402: organization switch needs the user at AuthKit (%s): sending the "
+                  "browser %s", out->error ? out->error : "-",
+                  out->redirect_url ? "to WorkOS's authkit_redirect_url"
+                                    : "to sign in with the organization");
+    if (out->redirect_url)
+        return redirect(r, out->redirect_url);
+    scoped.organization = org;
+    scoped.connection = NULL;
+    return wos_start_login(r, &scoped, return_target(r, c, args), NULL);
+}
+
 static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
@@ -337,6 +357,8 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
         wos_stat_inc(r->server, WOS_STAT_ORG_SWITCHES);
         return redirect(r, absolute(r, return_target(r, c, args)));
     case WOS_AUTHN_ENDED:
+        if (out.interaction)
+            return switch_needs_user(r, c, org, &out, args);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00512: organization switch refused: %s",
                       out.error ? out.error : "-");
         return error_page(r, HTTP_FORBIDDEN, "Organization switch refused",

@@ -45,8 +45,11 @@ async function test(name, fn) {
 
 // ---------------------------------------------------------------- sealtool
 
+// input null: stdin is /dev/null. A usage error exits before reading stdin,
+// so writing to a pipe there could race the exit (EPIPE).
 function tool(args, input) {
-  const r = spawnSync(SEALTOOL, args, { input, env: TOOL_ENV, maxBuffer: 1 << 24 });
+  const io = input === null ? { stdio: ['ignore', 'pipe', 'pipe'] } : { input };
+  const r = spawnSync(SEALTOOL, args, { ...io, env: TOOL_ENV, maxBuffer: 1 << 24 });
   if (r.error)
     throw r.error;
   return { code: r.status, out: r.stdout.toString('utf8'), err: r.stderr.toString('utf8') };
@@ -322,9 +325,9 @@ async function negatives(workos) {
   await test('sealtool rejects garbage', async () =>
     cRejects(cUnseal('not a seal at all'), 'invalid'));
   await test('sealtool usage errors exit 2', async () => {
-    const codes = [tool([], ''), tool(['frobnicate', '--password-env', 'WOS_PW'], ''),
-                   tool(['seal'], '{}'), tool(['seal', '--password-env', 'WOS_UNSET_VAR'], '{}'),
-                   tool(['seal', '--password-env', 'WOS_PW', '--ttl', 'soon'], '{}')]
+    const codes = [tool([], null), tool(['frobnicate', '--password-env', 'WOS_PW'], null),
+                   tool(['seal'], null), tool(['seal', '--password-env', 'WOS_UNSET_VAR'], null),
+                   tool(['seal', '--password-env', 'WOS_PW', '--ttl', 'soon'], null)]
       .map((r) => r.code);
     return codes.every((c) => c === 2) ? true : `exit codes ${codes}`;
   });

@@ -708,9 +708,16 @@ START_TEST(authorize_url_connection_or_org)
     static const char *const want_conn[] = {
         "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
         "response_type", "code", "state", "s1", "connection_id", "conn_01&x=y", NULL};
+    /* An organization keeps AuthKit (provider and organization, as authkit-nextjs
+     * sends them); a connection is SSO only, without AuthKit. */
     static const char *const want_org[] = {
         "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
-        "response_type", "code", "state", "s1", "organization_id", "org_01", NULL};
+        "response_type", "code", "state", "s1", "provider", "authkit",
+        "organization_id", "org_01", "screen_hint", "sign-up", NULL};
+    static const char *const want_both[] = {
+        "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
+        "response_type", "code", "state", "s1", "connection_id", "conn_01",
+        "organization_id", "org_01", NULL};
 
     memset(&a, 0, sizeof(a));
     a.redirect_uri = "https://app/cb";
@@ -725,6 +732,8 @@ START_TEST(authorize_url_connection_or_org)
     a.connection_id = NULL;
     a.organization_id = "org_01";
     assert_query(parse_url(wos_api_authorize_url(tp, &c, &a)), want_org);
+    a.connection_id = "conn_01";
+    assert_query(parse_url(wos_api_authorize_url(tp, &c, &a)), want_both);
 }
 END_TEST
 
