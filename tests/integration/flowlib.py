@@ -37,7 +37,7 @@ ACME, GLOBEX = ORGS["Acme"], ORGS["Globex"]
 
 CALLBACK, LOGIN, SIGNUP = "/auth/callback", "/auth/login", "/auth/signup"
 LOGOUT, SWITCH, BYE = "/auth/logout", "/auth/switch", "/bye"
-STATE_PREFIX = "wos-auth-verifier-"
+STATE_PREFIX = "wos-mod-state-"
 SESSION = "wos-session"
 
 
