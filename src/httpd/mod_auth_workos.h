@@ -154,6 +154,7 @@ int wos_check_authn(request_rec *r);
 int wos_fixups(request_rec *r);
 int wos_note_auth_failure(request_rec *r, const char *auth_type);
 int wos_post_perdir(request_rec *r);
+void wos_insert_filter(request_rec *r);
 
 /* mod_auth_workos_check.c */
 void wos_check_register_hooks(void);

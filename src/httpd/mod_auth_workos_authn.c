@@ -235,3 +235,22 @@ int wos_post_perdir(request_rec *r)
     }
     return DECLINED;
 }
+
+/*
+ * insert_filter, last: a page parsed for includes (mod_include) sends its
+ * headers with the text before an include, before an included protected
+ * location has authenticated. When the request carries the session cookie,
+ * such a page is answered as the authenticated content it may hold is.
+ */
+void wos_insert_filter(request_rec *r)
+{
+    ap_filter_t *f;
+    wos_cookie_in cin;
+
+    if (r->main || !wos_cookie_header(r))
+        return;
+    for (f = r->output_filters; f && strcasecmp(f->frec->name, "includes"); f = f->next)
+        ;
+    if (f && wos_read_session_cookie(r, wos_dcfg(r), &cin) != WOS_ENOKEY)
+        no_cache(r);
+}

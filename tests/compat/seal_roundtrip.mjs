@@ -1,6 +1,6 @@
 // seal_roundtrip.mjs: the module's seal (through sealtool, $WOS_SEALTOOL) against
 // the real SDKs, both ways: iron-session 8 (sealData/unsealData) and
-// @workos-inc/node 11 (its sealing path, getSessionFromCookie, and
+// @workos-inc/node 12, and 11 with WOS_NODE_SDK=workos-node-11 (its sealing path, getSessionFromCookie, and
 // loadSealedSession().authenticate() against a JWKS served on 127.0.0.1).
 // Cases: (a) SDK seals, sealtool unseals; (b) sealtool seals, the SDKs unseal;
 // (c) wrong passwords, tampering and expiry fail on both sides; (d) rotation.
@@ -69,7 +69,10 @@ function cSealOk(text, extra = [], pw = 'WOS_PW') {
 }
 
 // Order-independent JSON text, for objects built by different code.
+// Node SDK 12 revives the user's dates as Date: compared as the ISO text they were.
 function canonical(v) {
+  if (v instanceof Date)
+    return JSON.stringify(v.toISOString());
   if (Array.isArray(v))
     return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object')
@@ -196,7 +199,7 @@ function tokenClaims(userId, orgId) {
   const c = { iss: 'https://api.workos.com', sub: userId, sid: 'session_01ROUNDTRIP',
               jti: 'jti_01ROUNDTRIP', role: 'admin', roles: ['admin'],
               permissions: ['posts:read'], entitlements: [], feature_flags: ['beta'],
-              iat: now, exp: now + 300 };
+              iat: now, auth_time: now, exp: now + 300 };
   if (orgId)
     c.org_id = orgId;
   return c;

@@ -867,6 +867,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"kid": kid})
 
     def ctl_publish(self, path):
+        self.control_body()
         self.emu.publish()
         self.send_json(200, {"ok": True})
 
