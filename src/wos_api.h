@@ -4,7 +4,9 @@
  *
  * Request bodies are built with jansson, never by pasting strings. Answers
  * are classified into three outcomes: WOS_OK (a session), WOS_EUNAVAIL
- * (retryable: keep the session and try later) and WOS_EUPSTREAM (terminal).
+ * (retryable: keep the session and try later) and WOS_EUPSTREAM (refused:
+ * wos_api_refusal tells whether that is the session's end or the module's
+ * own problem).
  * WOS_EINVAL means bad arguments or configuration: nothing was sent.
  */
 #ifndef WOS_API_H
@@ -73,8 +75,9 @@ wos_refusal wos_api_refusal(const char *error);
  * Classify an authenticate answer: WOS_OK for 200 with a valid session,
  * WOS_EUNAVAIL for retryable outcomes (408, 429, 5xx, transport errors, and
  * a 200 that is not a valid session or any other non-4xx status such as a
- * 3xx), WOS_EUPSTREAM for terminal ones (400 invalid_grant / sso_required,
- * 403 {"code":...}, other 4xx, and 401, a bad API key). Fills @p r (zeroed
+ * 3xx), WOS_EUPSTREAM for refusals (400 invalid_grant / sso_required,
+ * 403 {"code":...}, other 4xx, and 401, a bad API key: wos_api_refusal of
+ * the error says whose). Fills @p r (zeroed
  * first); retry_after_sec is set only for retryable outcomes. @p resp NULL
  * is a transport error. On failure *err is a log line naming the status and
  * the sanitised error code, never a token or the body.

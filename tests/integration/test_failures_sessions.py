@@ -238,6 +238,7 @@ def test_failed_proactive_refresh_serves_the_valid_token(site, emulator, make_se
 # ---- 5. WorkOS refuses the module itself ---------------------------------------------------
 
 REFUSALS = {
+    "api-key-revoked": None,            # the emulator's own check of a wrong API key
     "401-invalid-client": {"error": "invalid_client"},
     "401-bare": {"status": 401, "body": {"message": "Unauthorized"}},
     "403-waf-page": {"status": 403, "body": "<html><h1>Request blocked</h1></html>"},
@@ -247,9 +248,19 @@ REFUSALS = {
 
 @pytest.mark.parametrize("how", sorted(REFUSALS))
 @pytest.mark.expect_log(r"WOS01401")
-def test_workos_refusing_the_module_keeps_every_session(fresh, emulator, make_session, how):
-    site = fresh()
-    emulator.fault(endpoint="refresh", count=-1, **REFUSALS[how])
+def test_workos_refusing_the_module_keeps_every_session(httpd_factory, request, emulator, creds,
+                                                       make_session, secrets, how):
+    revoked = secrets.add("revoked API key", "sk_test_revoked_0123456789abcdef")
+    key = revoked if how == "api-key-revoked" else creds.api_key
+
+    def config(h):
+        return conf(h, emulator, creds).replace("WorkOSAPIKey env:WOS_IT_API_KEY",
+                                                 "WorkOSAPIKey env:WOS_IT_KEY_IN_USE")
+
+    site = fl.fresh_httpd(lambda name, mpm=None: httpd_factory(
+        name, mpm=mpm, env=dict(fl.sanitizer_env(), WOS_IT_KEY_IN_USE=key)), request, config)
+    if REFUSALS[how]:
+        emulator.fault(endpoint="refresh", count=-1, **REFUSALS[how])
     sessions = [make_session(e, expired=True) for e in ("ada@example.com", "grace@example.com")]
     for s in sessions:
         for api in (True, False):
@@ -264,6 +275,10 @@ def test_workos_refusing_the_module_keeps_every_session(fresh, emulator, make_se
     assert counters(site)["ended"] == 0
     # Once the operator fixed it, the same cookies work.
     emulator.clear_fault()
+    if how == "api-key-revoked":
+        site.stop()
+        site.env["WOS_IT_KEY_IN_USE"] = creds.api_key
+        site.start(config(site))
     for s in sessions:
         assert get(site, s.cookie).status_code == 200
 
