@@ -244,13 +244,14 @@ int wos_post_perdir(request_rec *r)
  */
 void wos_insert_filter(request_rec *r)
 {
+    wos_dir_cfg *c = wos_dcfg(r);
     ap_filter_t *f;
     wos_cookie_in cin;
 
-    if (r->main || !wos_cookie_header(r))
-        return;
+    if (r->main || !c || !c->client_id || !wos_cookie_header(r))
+        return;                    /* a subrequest, or no WorkOS settings here */
     for (f = r->output_filters; f && strcasecmp(f->frec->name, "includes"); f = f->next)
         ;
-    if (f && wos_read_session_cookie(r, wos_dcfg(r), &cin) != WOS_ENOKEY)
+    if (f && wos_read_session_cookie(r, c, &cin) != WOS_ENOKEY)
         no_cache(r);
 }
