@@ -53,6 +53,7 @@ static void wos_register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(wos_fixups, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_note_auth_failure(wos_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(wos_insert_filter, NULL, NULL, APR_HOOK_LAST);
     wos_register_authz_providers(p);
     wos_status_register_hooks();
     wos_check_register_hooks();

@@ -60,17 +60,21 @@ static void query_add(apr_array_header_t *q, const char *key, const char *val)
             apr_pstrcat(q->pool, key, "=", wos_url_encode(q->pool, val), NULL);
 }
 
-/* provider=authkit, or the connection/organization that replaces it. */
+/* A connection goes straight to its SSO provider (no AuthKit); otherwise
+ * provider=authkit, scoped to the organization when there is one (as
+ * authkit-nextjs sends them: both). */
 static void authorize_target(apr_array_header_t *q, const wos_authorize_params *a)
 {
     const char *provider = present(a->provider) ? a->provider : "authkit";
+    const char *org = present(a->organization_id) ? a->organization_id : NULL;
 
-    if (present(a->connection_id) || present(a->organization_id)) {
-        query_add(q, "connection_id", present(a->connection_id) ? a->connection_id : NULL);
-        query_add(q, "organization_id", present(a->organization_id) ? a->organization_id : NULL);
+    if (present(a->connection_id)) {
+        query_add(q, "connection_id", a->connection_id);
+        query_add(q, "organization_id", org);
         return;
     }
     query_add(q, "provider", provider);
+    query_add(q, "organization_id", org);
     /* screen_hint is an AuthKit parameter; other providers reject it. */
     if (present(a->screen_hint) && strcmp(provider, "authkit") == 0)
         query_add(q, "screen_hint", a->screen_hint);
@@ -146,6 +150,23 @@ static const char *either_string(apr_pool_t *p, const json_t *o, const char *k1,
     return sanitize(p, v, max);
 }
 
+/* Where AuthKit asks the browser to go (sso_required, mfa_enrollment): an
+ * http(s) URL of printable ASCII without spaces, as a Location header needs. */
+static const char *redirect_field(apr_pool_t *p, const json_t *doc)
+{
+    const char *v = NULL, *c;
+
+    if (wos_json_get_string(p, doc, "authkit_redirect_url", 1, &v) != WOS_OK
+        || (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+        || strlen(v) > WOS_API_MAX_REDIRECT_LEN)
+        return NULL;
+    for (c = v; *c; c++) {
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+            return NULL;
+    }
+    return v;
+}
+
 /* error / error_description (OAuth style) or code / message (code style). */
 static void error_fields(apr_pool_t *p, const wos_http_response *resp, wos_auth_result *r)
 {
@@ -157,9 +178,33 @@ static void error_fields(apr_pool_t *p, const wos_http_response *resp, wos_auth_
         r->error = either_string(p, doc, "error", "code", WOS_API_MAX_ERROR_LEN);
         r->error_description = either_string(p, doc, "error_description", "message",
                                              WOS_API_MAX_DESCRIPTION_LEN);
+        r->authkit_redirect_url = redirect_field(p, doc);
     }
     if (!r->error)
         r->error = apr_psprintf(p, "http_%03ld", resp->status);
+}
+
+/* The refusals that are a verdict on the session or the user; the rest are ours. */
+static const struct { const char *error; wos_refusal kind; } refusals[] = {
+    {"invalid_grant",                         WOS_REFUSAL_SESSION},
+    {"organization_membership_not_found",     WOS_REFUSAL_SESSION},
+    {"email_verification_required",           WOS_REFUSAL_SESSION},
+    {"organization_selection_required",       WOS_REFUSAL_SESSION},
+    {"mfa_challenge",                         WOS_REFUSAL_SESSION},
+    {"organization_authentication_methods_required", WOS_REFUSAL_SESSION},
+    {"sso_required",                          WOS_REFUSAL_INTERACTION},
+    {"mfa_enrollment",                        WOS_REFUSAL_INTERACTION},
+};
+
+wos_refusal wos_api_refusal(const char *error)
+{
+    apr_size_t i;
+
+    for (i = 0; error && i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        if (strcmp(error, refusals[i].error) == 0)
+            return refusals[i].kind;
+    }
+    return WOS_REFUSAL_CLIENT;
 }
 
 static int is_retryable_status(long s)

@@ -4,7 +4,9 @@
  *
  * Request bodies are built with jansson, never by pasting strings. Answers
  * are classified into three outcomes: WOS_OK (a session), WOS_EUNAVAIL
- * (retryable: keep the session and try later) and WOS_EUPSTREAM (terminal).
+ * (retryable: keep the session and try later) and WOS_EUPSTREAM (refused:
+ * wos_api_refusal tells whether that is the session's end or the module's
+ * own problem).
  * WOS_EINVAL means bad arguments or configuration: nothing was sent.
  */
 #ifndef WOS_API_H
@@ -25,6 +27,8 @@ typedef struct wos_api_cfg {
 #define WOS_API_MAX_ERROR_LEN 64
 /** Longest `error_description` kept from an answer (bytes; longer is cut). */
 #define WOS_API_MAX_DESCRIPTION_LEN 256
+/** Longest `authkit_redirect_url` kept (a longer one is dropped, not cut). */
+#define WOS_API_MAX_REDIRECT_LEN 2048
 /** Longest error body parsed for error fields; a larger one is not read. */
 #define WOS_API_MAX_ERROR_BODY (64 * 1024)
 /** A longer user agent is not sent to WorkOS (it is only advisory). */
@@ -42,6 +46,7 @@ typedef struct wos_api_cfg {
  */
 typedef struct wos_auth_result {
     wos_session *session;      /**< on success */
+    const char *authkit_redirect_url; /**< with sso_required/mfa_enrollment, when given */
     const char *raw_json;      /**< on success: the answer, for the shared refresh-result cache */
     long http_status;          /**< 0 when no answer came */
     const char *error;         /**< "invalid_grant", "mfa_enrollment", "sso_required", ... */
@@ -49,12 +54,30 @@ typedef struct wos_auth_result {
     long retry_after_sec;      /**< retryable failures: seconds, or -1 */
 } wos_auth_result;
 
+/** Whose problem a refusal (WOS_EUPSTREAM) is. */
+typedef enum {
+    WOS_REFUSAL_SESSION,       /**< the session is over: invalid_grant, ... (sign in again) */
+    WOS_REFUSAL_INTERACTION,   /**< the user must act first: sso_required, mfa_enrollment */
+    WOS_REFUSAL_CLIENT         /**< WorkOS refuses the module: 401, invalid_client, a 4xx
+                                    without a WorkOS error (a proxy, a WAF), ... */
+} wos_refusal;
+
+/**
+ * Whose problem the refusal with @p error (wos_auth_result.error) is. Only
+ * what WorkOS names as the session's or the user's problem counts against
+ * the session; everything else (401 "unauthorized", "invalid_client",
+ * "invalid_request", "http_<status>", unknown codes) is the module's own
+ * (an operator's) problem, never a reason to end a session.
+ */
+wos_refusal wos_api_refusal(const char *error);
+
 /**
  * Classify an authenticate answer: WOS_OK for 200 with a valid session,
  * WOS_EUNAVAIL for retryable outcomes (408, 429, 5xx, transport errors, and
  * a 200 that is not a valid session or any other non-4xx status such as a
- * 3xx), WOS_EUPSTREAM for terminal ones (400 invalid_grant / sso_required,
- * 403 {"code":...}, other 4xx, and 401, a bad API key). Fills @p r (zeroed
+ * 3xx), WOS_EUPSTREAM for refusals (400 invalid_grant / sso_required,
+ * 403 {"code":...}, other 4xx, and 401, a bad API key: wos_api_refusal of
+ * the error says whose). Fills @p r (zeroed
  * first); retry_after_sec is set only for retryable outcomes. @p resp NULL
  * is a transport error. On failure *err is a log line naming the status and
  * the sanitised error code, never a token or the body.
@@ -92,7 +115,7 @@ typedef struct wos_authorize_params {
     const char *redirect_uri;
     const char *state;
     const char *code_challenge;  /**< S256 */
-    const char *provider;        /**< "authkit" unless connection/organization is set */
+    const char *provider;        /**< default "authkit"; not sent with a connection */
     const char *connection_id;
     const char *organization_id;
     const char *screen_hint;     /**< "sign-up" or NULL */
@@ -104,8 +127,9 @@ typedef struct wos_authorize_params {
  * {base}/user_management/authorize?... with every value URL-encoded:
  * client_id, redirect_uri, response_type=code, state, code_challenge and
  * code_challenge_method=S256 (when a challenge is given), then either
- * connection_id and/or organization_id (when set) or provider (default
- * "authkit"), then screen_hint (only with provider=authkit), login_hint and prompt.
+ * connection_id (and organization_id when set: SSO only, no AuthKit) or
+ * provider (default "authkit") and organization_id when set, then
+ * screen_hint (only with provider=authkit), login_hint and prompt.
  * NULL when base_url, client_id, redirect_uri or state is missing or empty.
  */
 char *wos_api_authorize_url(apr_pool_t *p, const wos_api_cfg *c, const wos_authorize_params *a);

@@ -2,11 +2,16 @@
  * wos_authn.c: the session check behind AuthType WorkOS. Order matters:
  * the seal's MAC before anything is parsed, the token's signature before any
  * claim is believed, and a refresh only for a cookie we sealed ourselves.
+ * A cookie we sealed is never treated as an attack: whatever is wrong with
+ * its token, WorkOS (a refresh) decides whether the session goes on.
  */
 #include <string.h>
 #include <apr_strings.h>
 
 #include "wos_authn.h"
+
+/* Retry-After while WorkOS refuses the module's own credentials (s). */
+#define WOS_AUTHN_REFUSED_RETRY_AFTER 30
 
 static wos_rv open_cookie(apr_pool_t *p, const wos_authn_in *in, wos_session **s,
                           const char **err)
@@ -48,28 +53,75 @@ static void seal_session(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *o
         out->new_cookie = sealed;
 }
 
-/* Trade the refresh token for a new session (shared with concurrent requests). */
+/* The organization a refresh stays in: the token's org_id, read without
+ * verification when it did not verify (the seal is ours), as the SDKs do. */
+static const char *refresh_org(apr_pool_t *p, const wos_authn_in *in, const wos_session *s,
+                               const wos_claims *claims)
+{
+    wos_claims *unverified;
+
+    if (in->switch_org)
+        return in->switch_org;
+    if (claims)
+        return claims->org_id;
+    if (wos_jwt_decode_unverified(p, s->access_token, &unverified) == WOS_OK)
+        return unverified->org_id;
+    return s->organization_id;
+}
+
+/* WorkOS refused the refresh. Only its verdict on the session ends it. */
+static void refused(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
+                    const wos_auth_result *res, int still_valid)
+{
+    wos_refusal kind = wos_api_refusal(res->error);
+
+    out->error = res->error ? res->error : "refresh_failed";
+    if (kind == WOS_REFUSAL_CLIENT) {
+        out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_RETRY;
+        out->refresh_failed = WOS_REFRESH_FAILED_REFUSED;
+        out->retry_after = WOS_AUTHN_REFUSED_RETRY_AFTER;
+        out->report_due = wos_refresh_report_due(&in->refresh, p, "refused",
+                                                 WOS_REFRESH_REPORT_INTERVAL);
+        out->reason = apr_psprintf(p, "WorkOS refused the module's refresh call (HTTP %ld, %s): "
+                                   "the session is kept", res->http_status, out->error);
+        return;
+    }
+    out->refresh_failed = strcmp(out->error, "invalid_grant") == 0
+                          ? WOS_REFRESH_FAILED_GRANT : WOS_REFRESH_FAILED_REJECTED;
+    if (in->switch_org && (kind == WOS_REFUSAL_INTERACTION || res->authkit_redirect_url)) {
+        out->outcome = WOS_AUTHN_ENDED;
+        out->interaction = 1;
+        out->redirect_url = res->authkit_redirect_url;
+        out->reason = apr_psprintf(p, "organization switch needs the user at AuthKit: %s",
+                                   out->error);
+        return;
+    }
+    /* A concurrent refresh (another app sharing the cookie) may have spent the
+     * token: while the current one is valid, it is served. */
+    out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_ENDED;
+    out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s%s", out->error,
+                               still_valid ? " (the still-valid token is served)" : "");
+}
+
+/* Trade the refresh token for a new session (shared with concurrent requests).
+ * @p claims: the current token's, when it verified; @p why: why it is refreshed. */
 static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
-                    int still_valid)
+                    const wos_claims *claims, int still_valid, const char *why)
 {
     wos_auth_result *res;
-    wos_claims *claims;
+    wos_claims *fresh;
     const char *err = NULL;
     int fetched = 0;
     wos_refresh_ctx rc = in->refresh;
     wos_rv rv;
 
     /* The gate (if any) counts calls per session. */
-    rc.gate_subject = out->claims && out->claims->sid ? out->claims->sid
-                                                      : out->session->user_id;
+    rc.gate_subject = claims && claims->sid ? claims->sid : out->session->user_id;
     rv = wos_refresh(p, &rc, out->session->refresh_token,
-                     in->switch_org, &res, &out->upstream_called, &err);
+                     refresh_org(p, in, out->session, claims), &res,
+                     &out->upstream_called, &err);
     if (rv == WOS_EUPSTREAM) {
-        out->outcome = WOS_AUTHN_ENDED;
-        out->error = res->error ? res->error : "refresh_failed";
-        out->refresh_failed = strcmp(out->error, "invalid_grant") == 0
-                              ? WOS_REFRESH_FAILED_GRANT : WOS_REFRESH_FAILED_REJECTED;
-        out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s", out->error);
+        refused(p, in, out, res, still_valid);
         return;
     }
     if (rv == WOS_ELIMIT) {
@@ -84,24 +136,27 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
         out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_RETRY;
         out->refresh_failed = WOS_REFRESH_FAILED_UNAVAILABLE;
         out->retry_after = res->retry_after_sec > 0 ? res->retry_after_sec : 5;
-        out->reason = apr_psprintf(p, "refresh unavailable: %s", err ? err : "unknown");
+        out->reason = apr_psprintf(p, "%s; refresh unavailable: %s", why,
+                                   err ? err : "unknown");
         return;
     }
     out->refreshed = 1;
     out->session = res->session;
     seal_session(p, in, out);     /* always with the first password: rotation */
-    rv = verify(p, in, out->session, 0, &claims, &fetched, &err);
+    rv = verify(p, in, out->session, 0, &fresh, &fetched, &err);
     out->keys_fetched |= fetched;
     if (rv != WOS_OK) {
         /* Keep the new cookie (the old refresh token is spent) but do not serve. */
         out->outcome = WOS_AUTHN_RETRY;
+        out->claims = NULL;
         out->retry_after = 5;
-        out->reason = apr_psprintf(p, "refreshed token did not verify: %s", err ? err : "?");
+        out->reason = apr_psprintf(p, "%s; refreshed, but the new token did not verify: %s",
+                                   why, err ? err : "?");
         return;
     }
-    out->claims = claims;
+    out->claims = fresh;
     out->outcome = WOS_AUTHN_OK;
-    out->reason = "session refreshed";
+    out->reason = apr_psprintf(p, "%s; session refreshed", why);
 }
 
 /* The cache key of @p cookie under these settings; 0: no key, no cache. */
@@ -188,25 +243,24 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         out->reason = apr_psprintf(p, "no usable signing key: %s", err ? err : "-");
         return;
     }
-    if (rv != WOS_OK && rv != WOS_EEXPIRED) {
-        out->outcome = WOS_AUTHN_INVALID;
-        out->reason = apr_psprintf(p, "access token rejected: %s (%s)", wos_strerror(rv),
-                                   err ? err : "-");
+    if (rv != WOS_OK) {
+        /* The seal is ours, so its refresh token is too: WorkOS decides. */
+        refresh(p, in, out, rv == WOS_EEXPIRED ? claims : NULL, 0,
+                rv == WOS_EEXPIRED ? "access token expired"
+                : apr_psprintf(p, "access token refused: %s (%s)", wos_strerror(rv),
+                               err ? err : "-"));
         return;
     }
     out->claims = claims;
     if (in->switch_org || in->force_refresh) {
-        refresh(p, in, out, 0);
-        return;
-    }
-    if (rv == WOS_EEXPIRED) {
-        refresh(p, in, out, 0);
+        refresh(p, in, out, claims, 0, in->switch_org ? "organization switch"
+                                                      : "refresh asked for");
         return;
     }
     if (claims->exp - wos_now_sec() <= in->refresh_before) {
-        refresh(p, in, out, 1);
-        if (out->outcome == WOS_AUTHN_OK && !out->claims)
-            out->claims = claims;
+        refresh(p, in, out, claims, 1, "access token about to expire");
+        if (out->outcome == WOS_AUTHN_OK && !out->refreshed)
+            out->claims = claims;            /* the failed proactive refresh's fallback */
         return;
     }
     out->outcome = WOS_AUTHN_OK;
@@ -216,7 +270,6 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 wos_rv wos_authn_peek(apr_pool_t *p, const wos_authn_in *in, wos_session **session,
                       wos_claims **claims, const char **err)
 {
-    int fetched;
     wos_rv rv;
 
     *claims = NULL;
@@ -225,5 +278,7 @@ wos_rv wos_authn_peek(apr_pool_t *p, const wos_authn_in *in, wos_session **sessi
     rv = open_cookie(p, in, session, err);
     if (rv != WOS_OK)
         return rv;
-    return verify(p, in, *session, 1, claims, &fetched, err);
+    if (wos_jwt_decode_unverified(p, (*session)->access_token, claims) != WOS_OK)
+        *claims = NULL;
+    return WOS_OK;
 }

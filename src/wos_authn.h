@@ -47,7 +47,10 @@ typedef enum {
     WOS_REFRESH_NOT_FAILED = 0,     /**< no refresh, or one that worked */
     WOS_REFRESH_FAILED_GRANT,       /**< WorkOS: invalid_grant */
     WOS_REFRESH_FAILED_REJECTED,    /**< WorkOS: another refusal */
-    WOS_REFRESH_FAILED_UNAVAILABLE  /**< WorkOS unreachable, slow or 5xx/429 */
+    WOS_REFRESH_FAILED_UNAVAILABLE, /**< WorkOS unreachable, slow or 5xx/429 */
+    WOS_REFRESH_FAILED_REFUSED      /**< WorkOS refused the module itself (401,
+                                         invalid_client, a proxy's 4xx): never the
+                                         session's fault, so it is kept (503) */
 } wos_refresh_failure;
 
 typedef struct wos_authn_out {
@@ -63,16 +66,40 @@ typedef struct wos_authn_out {
     int limited;                /**< 1 when the refresh gate refused the call (429) */
     int keys_fetched;           /**< 1 when this request fetched the JWKS */
     long retry_after;           /**< for WOS_AUTHN_RETRY */
-    const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED */
+    const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED, or of a
+                                     refusal of the module (WOS_REFRESH_FAILED_REFUSED) */
+    int report_due;             /**< with WOS_REFRESH_FAILED_REFUSED: this request is the
+                                     one per WOS_REFRESH_REPORT_INTERVAL to log it loudly */
+    int interaction;            /**< ENDED of an organization switch that needs the
+                                     user at AuthKit first (sso_required, mfa_enrollment);
+                                     the session itself stays */
+    const char *redirect_url;   /**< with @c interaction: WorkOS's authkit_redirect_url,
+                                     or NULL (sign in with the organization) */
     const char *reason;         /**< for the log: why (never secret) */
 } wos_authn_out;
 
-/** Decide. Never fails open: anything unexpected is INVALID or RETRY. */
+/**
+ * Decide. Never fails open, and never ends a session for a reason that is
+ * not the session's:
+ * - a cookie that does not unseal (not ours) is INVALID;
+ * - a token inside a valid seal that does not verify (unknown kid after a
+ *   throttled JWKS refetch, bad signature, wrong claims, expired) is
+ *   refreshed: WorkOS decides. ENDED only when WorkOS says the session is
+ *   over (wos_api_refusal WOS_REFUSAL_SESSION/INTERACTION); RETRY (keep the
+ *   cookie) when WorkOS is unavailable, refuses the module itself, or the
+ *   refreshed token cannot be verified yet;
+ * - a proactive refresh (inside refresh_before) that fails in any way serves
+ *   the still-valid token and keeps the cookie;
+ * - every refresh sends the token's org_id (or switch_org) as WorkOS's
+ *   organization_id.
+ */
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
 
 /**
- * Unseal and parse a cookie, and read the access token's claims with the
- * signature checked but the expiry ignored (logout must work after expiry).
+ * Unseal and parse a cookie, and read the access token's claims WITHOUT
+ * verifying the token (logout must work after expiry, after a key rotation
+ * and while the JWKS is unreachable; the seal's MAC makes the cookie ours).
+ * WOS_OK with *claims NULL when the token cannot be read at all.
  */
 wos_rv wos_authn_peek(apr_pool_t *p, const wos_authn_in *in, wos_session **session,
                       wos_claims **claims, const char **err);

@@ -369,7 +369,7 @@ wos_rv wos_cookie_store(apr_pool_t *p, const wos_cookie_attrs *a, const char *na
         return WOS_EINVAL;
     if (!value)
         ok = delete_stale(p, a, name, 0, 0, old, out);
-    else if ((len = strlen(value)) <= chunk_size)
+    else if ((len = strlen(value)) + strlen(name) <= WOS_COOKIE_MAX_BYTES)
         ok = push(out, wos_cookie_format(p, a, name, value))
              && delete_stale(p, a, name, 1, 0, old, out);
     else {

@@ -3,7 +3,10 @@
  * @brief Reading the Cookie header and writing Set-Cookie, with chunking.
  *
  * A session too large for one cookie is split across <name>.0, <name>.1, ...
- * (the naming authkit uses). Reading prefers the unchunked <name>.
+ * Reading prefers the unchunked <name>. The SDKs (authkit-nextjs, the Node
+ * SDK, authkit-remix) read only the unchunked <name>, so a session is
+ * written as one cookie whenever a browser can store it (name and value
+ * together up to WOS_COOKIE_MAX_BYTES) and chunked only beyond that.
  */
 #ifndef WOS_COOKIE_H
 #define WOS_COOKIE_H
@@ -16,7 +19,9 @@
 #define WOS_COOKIE_MAX_CHUNK_SIZE 4000
 /** Smallest chunk size an operator may configure. */
 #define WOS_COOKIE_MIN_CHUNK_SIZE 512
-/** Default chunk size: value bytes per cookie, leaving room for name and attributes. */
+/** Largest name + value a browser stores in one cookie (RFC 6265 §6.1; Chrome, Firefox). */
+#define WOS_COOKIE_MAX_BYTES 4096
+/** Default chunk size: value bytes per chunk, when a session needs chunks at all. */
 #define WOS_COOKIE_DEFAULT_CHUNK_SIZE 3800
 
 /** What the request carried under one cookie name. */
@@ -80,8 +85,9 @@ char *wos_cookie_format(apr_pool_t *p, const wos_cookie_attrs *a, const char *na
 char *wos_cookie_format_delete(apr_pool_t *p, const wos_cookie_attrs *a, const char *name);
 
 /**
- * The Set-Cookie values that store @p value under @p name: one cookie when it
- * fits @p chunk_size, else <name>.0..N-1; plus deletions of what @p old held
+ * The Set-Cookie values that store @p value under @p name: one cookie when
+ * name and value together fit WOS_COOKIE_MAX_BYTES, else <name>.0..N-1 of at
+ * most @p chunk_size value bytes each; plus deletions of what @p old held
  * and the new set does not use (the unchunked name, or chunks past N-1).
  * WOS_ETOOBIG if more than WOS_COOKIE_MAX_CHUNKS would be needed.
  * A NULL @p value deletes everything @p old held (@p old may be NULL).

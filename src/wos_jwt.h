@@ -20,6 +20,7 @@ typedef struct wos_claims {
     apr_array_header_t *feature_flags;   /**< const char *, never NULL */
     apr_int64_t exp, iat, nbf;           /**< whole seconds (floored); 0 = absent (iat, nbf) */
     const char *payload;                 /**< the verified payload's JSON (custom claims) */
+    apr_int64_t auth_time;               /**< whole seconds; 0 = absent */
 } wos_claims;
 
 typedef struct wos_jwt_opts {
@@ -33,7 +34,9 @@ typedef struct wos_jwt_opts {
  * and its time claims against @p now. Rejects alg other than RS256 (none,
  * HS*, ES*, PS*, missing), any crit/jku/x5u/jwk/x5c header, segment counts
  * other than three, a missing or non-numeric exp, non-finite or out-of-range
- * NumericDates. Returns WOS_EEXPIRED with *out filled when only the expiry
+ * NumericDates. Only user access tokens pass (the Node SDK 12 rule): sid,
+ * iss, iat and auth_time are required (WOS_EINVAL without them), and a
+ * sub_type, or a sub_profile other than "user", is WOS_EDENIED. Returns WOS_EEXPIRED with *out filled when only the expiry
  * failed (the signature verified), WOS_ENOKEY for an unknown kid (the caller
  * may refetch the JWKS), WOS_ENOTYET for nbf/iat in the future.
  *
@@ -55,6 +58,15 @@ typedef struct wos_jwt_opts {
 wos_rv wos_jwt_verify(apr_pool_t *p, const char *token, const wos_jwks *keys,
                       const wos_jwt_opts *opts, apr_int64_t now,
                       wos_claims **out, const char **err);
+
+/**
+ * The claims of @p token read WITHOUT any check of signature, time or
+ * issuer: only for a token that came out of a seal whose MAC verified (the
+ * cookie is ours), to find its sid for logout and its org_id for a refresh,
+ * as the SDKs do. WOS_EINVAL when the payload cannot be read (no sub, no
+ * exp, a claim of the wrong type).
+ */
+wos_rv wos_jwt_decode_unverified(apr_pool_t *p, const char *token, wos_claims **out);
 
 /**
  * The kid of @p token's header without verifying anything (NULL if the

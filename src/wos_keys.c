@@ -272,6 +272,17 @@ static wos_rv fetch_once(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *c
     wos_rv rv;
 
     if (ctx->cache->add(ctx->cache, rp, lock, "1", 1, deadline) == WOS_OK) {
+        const char *doc;
+        apr_size_t len;
+        apr_time_t expires;
+
+        /* A fetcher that finished between our look and our lock published
+         * first: use its document rather than fetch a second time. */
+        if (shared_load(rp, ctx, &doc, &len, &expires) == WOS_OK
+            && adopt(ks, rp, ctx, doc, len, expires, err) == WOS_OK) {
+            ctx->cache->remove(ctx->cache, rp, lock);
+            return WOS_OK;
+        }
         rv = fetch(ks, rp, ctx, err);
         ctx->cache->remove(ctx->cache, rp, lock);
         *fetched = 1;

@@ -3,7 +3,9 @@
  * Entries, keyed by a hash of the refresh token and organization:
  *   "wos:rf:<h>:lock"  a refresh in progress (a random value: its holder);
  *   "wos:rf:<h>:res"   "ok\n<sealed answer>" for WOS_REFRESH_RESULT_TTL seconds;
- *   "wos:rf:<h>:err"   "err\n<error>\n<description>" for as long.
+ *   "wos:rf:<h>:err"   "err\n<error>\n<description>\n<authkit_redirect_url>" for as
+ *                      long (only refusals that are the session's: one that is
+ *                      the module's own, a bad API key, is not shared).
  * Success and failure live apart so that a late failure (a caller that lost a
  * race across servers) never hides a success; readers look at "res" first.
  */
@@ -70,7 +72,8 @@ static void store_result(apr_pool_t *p, const wos_refresh_ctx *ctx, const flight
         return;
     }
     val = apr_pstrcat(p, "err\n", r->error ? r->error : "unknown", "\n",
-                      r->error_description ? r->error_description : "", NULL);
+                      r->error_description ? r->error_description : "", "\n",
+                      r->authkit_redirect_url ? r->authkit_redirect_url : "", NULL);
     ctx->cache->set(ctx->cache, p, f->err, val, strlen(val), exp);
 }
 
@@ -108,12 +111,15 @@ static wos_rv load_err(apr_pool_t *p, apr_pool_t *tmp, const wos_refresh_ctx *ct
         || len < 4 || memcmp(val, "err\n", 4) != 0)
         return WOS_ENOKEY;
     val = apr_pstrmemdup(p, val + 4, len - 4);
-    nl = strchr(val, '\n');
-    if (nl) {
-        *nl = '\0';
-        r->error_description = nl + 1;
-    }
     r->error = val;
+    if ((nl = strchr(val, '\n')) != NULL) {      /* the fields hold no newline */
+        *nl = '\0';
+        r->error_description = val = nl + 1;
+    }
+    if (nl && (nl = strchr(val, '\n')) != NULL) {
+        *nl = '\0';
+        r->authkit_redirect_url = nl[1] ? nl + 1 : NULL;
+    }
     *err = "refresh failed (result shared by a concurrent request)";
     return WOS_EUPSTREAM;
 }
@@ -228,8 +234,9 @@ static wos_rv call_upstream(apr_pool_t *p, apr_pool_t *tmp, const wos_refresh_ct
         *err = NULL;
         rv = WOS_OK;              /* the winner stored it already */
     }
-    else if (rv == WOS_OK || rv == WOS_EUPSTREAM) {
-        store_result(p, ctx, f, rv, *out);
+    else if (rv == WOS_OK
+             || (rv == WOS_EUPSTREAM && wos_api_refusal((*out)->error) != WOS_REFUSAL_CLIENT)) {
+        store_result(p, ctx, f, rv, *out);     /* a refusal of the module is not shared */
     }
     apr_pool_clear(tmp);
     release_lock(tmp, ctx, f);
@@ -308,4 +315,13 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
 leave:
     apr_pool_destroy(tmp);
     return rv;
+}
+
+int wos_refresh_report_due(const wos_refresh_ctx *ctx, apr_pool_t *p, const char *what,
+                           int interval_sec)
+{
+    const char *key = apr_pstrcat(p, "wos:report:", what, NULL);
+
+    return ctx->cache->add(ctx->cache, p, key, "1", 1,
+                           apr_time_now() + apr_time_from_sec(interval_sec)) != WOS_EBUSY;
 }

@@ -74,4 +74,15 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
                    const char *organization_id, wos_auth_result **out, int *called,
                    const char **err);
 
+/** How often a failure of the module's own (WorkOS refusing its API key) is reported (s). */
+#define WOS_REFRESH_REPORT_INTERVAL 60
+
+/**
+ * 1 for one caller per @p interval_sec across every process sharing the
+ * cache (and when the cache cannot tell): a log line about the module's own
+ * failure once a minute, not once a request. @p what names the report.
+ */
+int wos_refresh_report_due(const wos_refresh_ctx *ctx, apr_pool_t *p, const char *what,
+                           int interval_sec);
+
 #endif

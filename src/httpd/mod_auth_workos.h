@@ -35,11 +35,15 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
 #define WOS_DEFAULT_BASE_URL "https://api.workos.com"
 #define WOS_DEFAULT_SESSION_CACHE 1024
+/** Cache-Control of authenticated answers (as authkit-nextjs sends it). */
+#define WOS_CACHE_CONTROL_PRIVATE "private, no-cache, no-store, must-revalidate, max-age=0"
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
 typedef enum { WOS_PREFLIGHT_PASS, WOS_PREFLIGHT_AUTHENTICATE } wos_preflight;
-#define WOS_STATE_COOKIE_PREFIX "wos-auth-verifier-"   /* sign-in state cookies */
+/* Sign-in state cookies: not authkit-nextjs' wos-auth-verifier-, since each app
+ * bounds only its own. */
+#define WOS_STATE_COOKIE_PREFIX "wos-mod-state-"
 enum { WOS_PASS_ENV = 1, WOS_PASS_HEADERS = 2 };
 
 /** Per-directory (and server-default) settings; unset = NULL or WOS_UNSET. */
@@ -89,6 +93,7 @@ typedef enum {
     WOS_STAT_UNAVAILABLE, WOS_STAT_NOKEYS, WOS_STAT_DENIED, WOS_STAT_CACHE_HITS,
     WOS_STAT_REFRESHED, WOS_STAT_REFRESH_CALLS, WOS_STAT_REFRESH_FAILED_GRANT,
     WOS_STAT_REFRESH_FAILED_REJECTED, WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
+    WOS_STAT_REFRESH_FAILED_REFUSED,
     WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
     WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
     WOS_STAT_COUNT
@@ -168,6 +173,7 @@ int wos_check_authn(request_rec *r);
 int wos_fixups(request_rec *r);
 int wos_note_auth_failure(request_rec *r, const char *auth_type);
 int wos_post_perdir(request_rec *r);
+void wos_insert_filter(request_rec *r);
 
 /* mod_auth_workos_apps.c: what applications behind the module need */
 int wos_preflight_access(request_rec *r);

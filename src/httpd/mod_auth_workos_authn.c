@@ -67,6 +67,33 @@ static const char *remote_user(request_rec *r, const wos_dir_cfg *c, const wos_s
     return s->user_id;
 }
 
+/* WorkOS refuses the module's own credentials: the operator's to fix, said
+ * loudly once a minute (across processes), not once a request. */
+static void report_refused(request_rec *r, const wos_authn_out *out)
+{
+    if (out->refresh_failed != WOS_REFRESH_FAILED_REFUSED || !out->report_due)
+        return;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "WOS01401: WorkOS refused the module's refresh call (%s): check "
+                  "WorkOSAPIKey and WorkOSClientID, and any proxy or firewall in front of "
+                  "WorkOS; sessions are kept and answered 503 meanwhile (said once a minute)",
+                  out->error ? out->error : "-");
+}
+
+/* What authkit-nextjs sends with authenticated pages. A subrequest's headers
+ * never leave (an SSI page including a protected location): the answers that
+ * carry its content get them too. */
+static void no_cache(request_rec *r, const char *vary_on)
+{
+    for (; r; r = r->main) {
+        const char *vary = apr_table_get(r->err_headers_out, "Vary");
+
+        apr_table_setn(r->err_headers_out, "Cache-Control", WOS_CACHE_CONTROL_PRIVATE);
+        if (!vary || !ap_find_token(r->pool, vary, vary_on))
+            apr_table_mergen(r->err_headers_out, "Vary", vary_on);
+    }
+}
+
 /* Identity for this request: r->user, the claims for Require, variables. */
 static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
 {
@@ -74,8 +101,7 @@ static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
     wos_export_identity(r, c, st);
     st->exported = 1;
-    apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
-    apr_table_mergen(r->err_headers_out, "Vary", st->bearer ? "Authorization" : "Cookie");
+    no_cache(r, st->bearer ? "Authorization" : "Cookie");
 }
 
 /* A decision made under other settings (another client, cookie, password,
@@ -157,6 +183,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     }
     run_authn(r, c, &out, &cin);
     log_outcome(r, &out, &cin);
+    report_refused(r, &out);
     wos_stat_authn(r, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);
@@ -266,4 +293,24 @@ int wos_post_perdir(request_rec *r)
         apr_table_unset(r->headers_in, "Authorization");
     }
     return DECLINED;
+}
+
+/*
+ * insert_filter, last: a page parsed for includes (mod_include) sends its
+ * headers with the text before an include, before an included protected
+ * location has authenticated. When the request carries the session cookie,
+ * such a page is answered as the authenticated content it may hold is.
+ */
+void wos_insert_filter(request_rec *r)
+{
+    wos_dir_cfg *c = wos_dcfg(r);
+    ap_filter_t *f;
+    wos_cookie_in cin;
+
+    if (r->main || !c || !c->client_id || !wos_cookie_header(r))
+        return;                    /* a subrequest, or no WorkOS settings here */
+    for (f = r->output_filters; f && strcasecmp(f->frec->name, "includes"); f = f->next)
+        ;
+    if (f && wos_read_session_cookie(r, c, &cin) != WOS_ENOKEY)
+        no_cache(r, "Cookie");
 }

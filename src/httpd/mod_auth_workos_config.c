@@ -528,7 +528,7 @@ const command_rec wos_cmds[] = {
     AP_INIT_TAKE1("WorkOSCookieMaxAge", set_max_age, NULL, WOS_DIR,
                   "Session cookie Max-Age in seconds (default 34560000)"),
     AP_INIT_TAKE1("WorkOSCookieChunkSize", set_chunk_size, NULL, WOS_DIR,
-                  "Largest cookie value before the session is split into chunks (default 3800)"),
+                  "Value bytes per chunk of a session too large for one cookie (default 3800)"),
     AP_INIT_TAKE1("WorkOSUnauthAction", set_choice, (void *)&unauth_choice, WOS_DIR,
                   "login (default), 401, 403 or pass"),
     AP_INIT_TAKE1("WorkOSRemoteUser", set_choice, (void *)&remote_user_choice, WOS_DIR,

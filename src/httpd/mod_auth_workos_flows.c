@@ -161,7 +161,7 @@ static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_
     ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
     ap.connection_id = c->connection;
     ap.organization_id = h->organization_id ? h->organization_id : c->organization;
-    ap.provider = (c->connection || ap.organization_id) ? NULL : "authkit";
+    ap.provider = "authkit";      /* with an organization too; a connection drops it */
     ap.screen_hint = h->screen_hint;
     ap.login_hint = h->login_hint;
     ap.prompt = h->prompt;
@@ -392,6 +392,25 @@ static int wants_html(request_rec *r)
     return accept && ap_strcasestr(accept, "text/html") != NULL;
 }
 
+/* The switch needs the user at AuthKit first (SSO, MFA enrollment): where
+ * WorkOS says, else AuthKit scoped to that organization (as the SDK does). */
+static int switch_needs_user(request_rec *r, const wos_dir_cfg *c, const char *org,
+                             const wos_authn_out *out, apr_table_t *args)
+{
+    wos_dir_cfg scoped = *c;
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "WOS01402: organization switch needs the user at AuthKit (%s): sending the "
+                  "browser %s", out->error ? out->error : "-",
+                  out->redirect_url ? "to WorkOS's authkit_redirect_url"
+                                    : "to sign in with the organization");
+    if (out->redirect_url)
+        return redirect(r, out->redirect_url);
+    scoped.organization = org;
+    scoped.connection = NULL;
+    return wos_start_login(r, &scoped, return_target(r, c, args), NULL);
+}
+
 static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
@@ -428,6 +447,8 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
         wos_stat_inc(r->server, WOS_STAT_ORG_SWITCHES);
         return redirect(r, absolute(r, return_target(r, c, args)));
     case WOS_AUTHN_ENDED:
+        if (out.interaction)
+            return switch_needs_user(r, c, org, &out, args);
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00512: organization switch refused: %s",
                       out.error ? out.error : "-");
         return wos_page_error(r, WOS_PAGE_SWITCH_REFUSED, NULL, NULL);

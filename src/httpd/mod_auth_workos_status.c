@@ -50,6 +50,9 @@ static const struct {
     [WOS_STAT_REFRESH_FAILED_UNAVAILABLE] = {"refresh_failed_unavailable",
                                              "workos_refresh_failed_total",
                                              "reason=\"unavailable\"", NULL},
+    [WOS_STAT_REFRESH_FAILED_REFUSED] = {"refresh_failed_module_refused",
+                                         "workos_refresh_failed_total",
+                                         "reason=\"module_refused\"", NULL},
     [WOS_STAT_JWKS_FETCHES] = {"jwks_fetches", "workos_jwks_fetches_total", NULL,
                                "JWKS fetches from WorkOS (failed ones included)."},
     [WOS_STAT_JWKS_FAILURES] = {"jwks_fetch_failures", "workos_jwks_fetch_failures_total", NULL,
@@ -106,6 +109,7 @@ void wos_stat_refresh(server_rec *s, const wos_authn_out *out)
         [WOS_REFRESH_FAILED_GRANT] = WOS_STAT_REFRESH_FAILED_GRANT,
         [WOS_REFRESH_FAILED_REJECTED] = WOS_STAT_REFRESH_FAILED_REJECTED,
         [WOS_REFRESH_FAILED_UNAVAILABLE] = WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
+        [WOS_REFRESH_FAILED_REFUSED] = WOS_STAT_REFRESH_FAILED_REFUSED,
     };
 
     if (out->upstream_called)

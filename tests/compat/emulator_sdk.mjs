@@ -464,8 +464,10 @@ await check('key rotation: JWKS serves new and previous, then only new', async (
   const r = await load(sdk(), sealed).refresh();
   assert.equal(jwtPart(r.session.accessToken, 0).kid, kid);
   const { kid: third } = await ctl('POST', 'rotate', { drop_previous: true });
-  assert.equal(await refused(load(sdk(), r.sealedSession), 'dropped key'),
-    'ERR_JWKS_NO_MATCHING_KEY');
+  // 11.x throws jose's error; 12.x answers invalid_jwt (it counts a missing key
+  // as the token's fault, verifyAccessToken).
+  assert.ok(['ERR_JWKS_NO_MATCHING_KEY', 'invalid_jwt'].includes(
+    await refused(load(sdk(), r.sealedSession), 'dropped key')));
   const again = await load(sdk(), r.sealedSession).refresh();
   assert.equal(jwtPart(again.session.accessToken, 0).kid, third);
   const b = await load(sdk(), again.sealedSession).authenticate();

@@ -2,7 +2,9 @@
 // the fixed test passwords, the two SDKs' seal/unseal entry points, and
 // payloads in the shape the WorkOS Node SDK seals.
 import { sealData as ironSeal, unsealData as ironUnseal } from 'iron-session';
-import { WorkOS } from '@workos-inc/node';
+// The Node SDK under test: @workos-inc/node (12.x), or the package WOS_NODE_SDK
+// names (workos-node-11: 11.x, an npm alias in package.json).
+const { WorkOS } = await import(process.env.WOS_NODE_SDK || '@workos-inc/node');
 
 // Test-only passwords (not secrets). Both are at least 32 characters, as iron requires.
 export const PASSWORD = 'mod_auth_workos-test-password-0123456789';

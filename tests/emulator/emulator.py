@@ -193,6 +193,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.key = SigningKey()
         self.previous_key = None
+        self.unpublished = set()   # kids that sign but the JWKS does not list yet
         self.rogue_key = SigningKey(kid="rogue")
         self.sessions, self.codes, self.refresh_tokens, self.pending = {}, {}, {}, {}
         self.last_sign_in = {}
@@ -242,6 +243,8 @@ class Emulator:
                 raise bad_control(f"{name} must be a non-negative integer")
         if "error" in spec and not isinstance(spec["error"], str):
             raise bad_control("error must be a string")
+        if "authkit_redirect_url" in spec and not isinstance(spec["authkit_redirect_url"], str):
+            raise bad_control("authkit_redirect_url must be a string")
         with self.lock:
             self.faults[spec["endpoint"]] = dict(spec, count=count)
 
@@ -267,17 +270,24 @@ class Emulator:
 
     def jwks(self):
         with self.lock:
-            keys = [self.key.jwk()]
-            if self.previous_key:
-                keys.append(self.previous_key.jwk())
+            keys = [k.jwk() for k in (self.key, self.previous_key)
+                    if k and k.kid not in self.unpublished]
             return {"keys": keys + list(self.setting("jwks_extra_keys"))}
 
-    def rotate(self, drop_previous):
+    def rotate(self, drop_previous, publish=True):
+        """A new signing key; with publish False the JWKS lags behind (it goes on
+        listing the keys it listed) until publish()."""
         new_key = SigningKey()
         with self.lock:
+            if not publish:
+                self.unpublished.add(new_key.kid)
             self.previous_key = None if drop_previous else self.key
             self.key = new_key
             return new_key.kid
+
+    def publish(self):
+        with self.lock:
+            self.unpublished.clear()
 
     def keys_info(self):
         with self.lock:
@@ -290,6 +300,7 @@ class Emulator:
             self._reset_test_state()
             if new_key:
                 self.key, self.previous_key = new_key, None
+                self.unpublished.clear()
             if body.get("sessions"):
                 self.sessions, self.codes, self.refresh_tokens, self.pending = {}, {}, {}, {}
 
@@ -561,7 +572,10 @@ def verify_pkce(challenge, verifier):
 # ---------------------------------------------------------------- fault answers
 
 def fault_error_body(error):
-    """Status and body for a fault's "error": OAuth shape or WorkOS code shape."""
+    """Status and body for a fault's "error": OAuth shape or WorkOS code shape.
+    invalid_client (the API key refused) is a 401, as WorkOS answers it."""
+    if error == "invalid_client":
+        return 401, {"error": error, "error_description": "Invalid client secret."}
     if error in OAUTH_ERRORS:
         text = {"invalid_grant": "Invalid refresh token.",
                 "sso_required": "User must authenticate using one of the matching connections."}
@@ -721,6 +735,8 @@ class Handler(BaseHTTPRequestHandler):
     def fault_answer(self, fault):
         if fault.get("error"):
             status, body = fault_error_body(fault["error"])
+            if fault.get("authkit_redirect_url"):
+                body["authkit_redirect_url"] = fault["authkit_redirect_url"]
         else:
             status = fault.get("status", 500)
             body = {"message": self.responses.get(status, ("Error",))[0]}
@@ -856,8 +872,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, dict(effective, ok=True))
 
     def ctl_rotate(self, path):
-        kid = self.emu.rotate(bool(self.control_body().get("drop_previous")))
+        body = self.control_body()
+        kid = self.emu.rotate(bool(body.get("drop_previous")), publish=body.get("publish", True))
         self.send_json(200, {"kid": kid})
+
+    def ctl_publish(self, path):
+        self.control_body()
+        self.emu.publish()
+        self.send_json(200, {"ok": True})
 
     def ctl_session(self, path):
         self.send_json(200, self.emu.mint_session(self.control_body()))
@@ -879,6 +901,7 @@ class Handler(BaseHTTPRequestHandler):
                    ("/__emulator/fault", ctl_fault),
                    ("/__emulator/config", ctl_config),
                    ("/__emulator/rotate", ctl_rotate),
+                   ("/__emulator/publish", ctl_publish),
                    ("/__emulator/session", ctl_session),
                    ("/__emulator/sign", ctl_sign)]
     DELETE_ROUTES = [("/__emulator/fault", ctl_clear_fault)]

@@ -37,7 +37,7 @@ ACME, GLOBEX = ORGS["Acme"], ORGS["Globex"]
 
 CALLBACK, LOGIN, SIGNUP = "/auth/callback", "/auth/login", "/auth/signup"
 LOGOUT, SWITCH, BYE = "/auth/logout", "/auth/switch", "/bye"
-STATE_PREFIX = "wos-auth-verifier-"
+STATE_PREFIX = "wos-mod-state-"
 SESSION = "wos-session"
 
 
@@ -374,10 +374,11 @@ def check_identity(resp, email, org=None):
 
 # ---- the Node SDK -------------------------------------------------------------
 
-def sdk_authenticate(emulator, password, cookie):
-    """loadSealedSession(cookie).authenticate() in @workos-inc/node (JSON result)."""
+def sdk_authenticate(emulator, password, cookie, sdk="@workos-inc/node"):
+    """loadSealedSession(cookie).authenticate() in @workos-inc/node (JSON result);
+    sdk "workos-node-11" for the 11.x SDK, else the latest 12.x."""
     req = {"baseUrl": emulator.url, "clientId": emulator.client_id, "password": password,
-           "cookie": cookie}
+           "cookie": cookie, "sdk": sdk}
     out = subprocess.run([NODE, str(SDK_CHECK)], input=json.dumps(req), capture_output=True,
                          text=True, timeout=60, cwd=str(HERE))
     assert out.returncode == 0, f"sdk_check.mjs failed: {out.stderr.strip()[-800:]}"

@@ -36,7 +36,7 @@ CRASH = re.compile(r"exit signal|Segmentation|AddressSanitizer|LeakSanitizer|"
                    r"runtime error:|SIGSEGV|SIGABRT|double free")
 CHALLENGE = 'WorkOS realm="WorkOS"'
 SESSION = "wos-session"
-STATE_PREFIX = "wos-auth-verifier-"
+STATE_PREFIX = "wos-mod-state-"
 
 # Sent with every hostile request: whatever happens, no backend may see them.
 FORGED = {"X-WorkOS-User-Id": "user_01FORGEDFORGEDFORGEDFORGED",

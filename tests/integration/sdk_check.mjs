@@ -3,7 +3,8 @@
 //
 // Reads one JSON object on stdin (the password travels there, never on the
 // command line): {"baseUrl": "http://127.0.0.1:PORT" (the emulator),
-// "clientId", "password", "cookie"}. Prints one JSON object: the result of
+// "clientId", "password", "cookie", "sdk"?: the npm name of the Node SDK,
+// "@workos-inc/node" (12.x, the default) or "workos-node-11"}. Prints one JSON object: the result of
 // loadSealedSession({sessionData, cookiePassword}).authenticate(), without
 // the access token, or {"authenticated": false, "thrown": "<code>"} when the
 // SDK throws instead of answering.
@@ -13,12 +14,15 @@ import path from 'node:path';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const compat = createRequire(path.join(here, '..', 'compat', 'package.json'));
-const { WorkOS } = await import(pathToFileURL(compat.resolve('@workos-inc/node')).href);
 
 let input = '';
 process.stdin.setEncoding('utf8');
 for await (const chunk of process.stdin) input += chunk;
 const req = JSON.parse(input);
+const sdkName = req.sdk || '@workos-inc/node';
+if (!['@workos-inc/node', 'workos-node-11'].includes(sdkName))
+  throw new Error(`unknown SDK ${sdkName}`);
+const { WorkOS } = await import(pathToFileURL(compat.resolve(sdkName)).href);
 const base = new URL(req.baseUrl);
 
 // The key is not used: authenticate() only fetches the (public) JWKS.

@@ -92,14 +92,14 @@ def chunked(value, name="wos-session"):
     return f"{name}.0={value[:half]}; {name}.1={value[half:]}"
 
 
-OTHER = "theme=dark; wos-auth-verifier-0123abcd=pending-sign-in; lang=en"
+OTHER = "theme=dark; wos-mod-state-0123abcd=pending-sign-in; lang=en"
 
 
 def test_strip_cookies_off_keeps_them(site, backend, ada):
     r = api(site, "/keep/x", cookie=f"{chunked(ada.cookie)}; {OTHER}")
     assert r.status_code == 200
     sent = headers_of(r)["cookie"][0]
-    assert "wos-session.0=" in sent and "wos-auth-verifier-0123abcd" in sent
+    assert "wos-session.0=" in sent and "wos-mod-state-0123abcd" in sent
 
 
 def test_strip_cookies_on_removes_the_modules_cookies(site, backend, ada):
@@ -109,6 +109,9 @@ def test_strip_cookies_on_removes_the_modules_cookies(site, backend, ada):
     assert seen["x-workos-user-id"] == [ada.user["id"]]     # read before it was removed
     assert seen["cookie"] == ["theme=dark; lang=en"]
     assert ada.cookie[:40] not in r.text
+    # authkit-nextjs' own sign-in state (another app's) is not the module's to remove.
+    r = api(site, "/strip/x", cookie=f"{ada.cookie}; wos-auth-verifier-0123abcd=theirs")
+    assert headers_of(r)["cookie"] == ["wos-auth-verifier-0123abcd=theirs"]
     # Only the module's cookies: no Cookie header at all when nothing else is left.
     r = api(site, "/strip/x", session=ada)
     assert r.status_code == 200 and "cookie" not in headers_of(r)

@@ -158,8 +158,9 @@ TERMINAL = {
     "invalid_grant": {"error": "invalid_grant"},
     "mfa_enrollment": {"error": "mfa_enrollment"},
     "sso_required": {"error": "sso_required"},
-    "other_4xx": {"status": 404, "body": {"message": "Not Found"}},
 }
+# A 4xx that is not WorkOS's verdict on the session (404, 401, invalid_client)
+# keeps it: test_failures_refresh.py.
 
 
 @pytest.mark.parametrize("kind", list(TERMINAL))

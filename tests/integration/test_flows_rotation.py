@@ -91,16 +91,27 @@ def test_signing_key_rotation_refetches_the_jwks_once(httpd_factory, emulator, m
     h.stop()
 
 
-def test_token_with_an_unpublished_kid_is_refused(httpd_factory, emulator, creds, sealer):
-    """The other side of refetching: a kid nobody publishes gets no session."""
+def test_token_with_an_unpublished_kid_is_not_believed(httpd_factory, emulator, creds, sealer,
+                                                       secrets):
+    """The other side of refetching: a kid nobody publishes is not believed.
+    Inside a seal of ours it is no sign-out either: WorkOS decides (a
+    refresh), and the refreshed session is what is served and stored."""
     h = fl.new_httpd(httpd_factory, "keys-rogue")
     h.start(fl.site(h, fl.server_conf(emulator, creds)))
     auth = emulator.session("ada@example.com")
     claims = jwt_claims(auth["access_token"])
-    auth = dict(auth, access_token=emulator.sign({}, claims, key="rogue"))
-    cookie = sealer.seal_auth(auth)
+    rogue = emulator.sign({}, claims, key="rogue")
+    secrets.add("forged token", rogue)
+    cookie = sealer.seal_auth(dict(auth, access_token=rogue))
+    before = emulator.counters()["authenticate_refresh"]
     r = client.request(h, "GET", "/private/env.cgi", headers=client.API,
                        cookie=f"{fl.SESSION}={cookie}")
-    assert r.status_code == 401
-    assert client.cleared(r, fl.SESSION) is not None
+    fl.check_identity(r, "ada@example.com")
+    assert emulator.counters()["authenticate_refresh"] == before + 1
+    value = fl.assembled(r)
+    secrets.add("cookie set by the module", value)
+    new = fl.unseal_session(value, creds.password)
+    assert new["accessToken"] != rogue
+    assert jwt_header(new["accessToken"])["kid"] == emulator.keys()["current_kid"]
+    assert client.cleared(r, fl.SESSION) is None
     h.stop()

@@ -91,7 +91,7 @@ def test_full_sign_in_over_plain_http(site, browser, emulator, creds):
     env = fl.check_identity(r, "ada@example.com")
     assert env["WORKOS_SESSION_ID"] == claims["sid"]
     assert env["QUERY_STRING"] == "tab=1"
-    assert r.headers.get("Cache-Control") == "private, no-store"
+    assert r.headers.get("Cache-Control") == "private, no-cache, no-store, must-revalidate, max-age=0"
     assert "cookie" in r.headers.get("Vary", "").lower()
     assert fl.session_cookies(r) == []
     c = emulator.counters()
@@ -161,13 +161,15 @@ def test_signup_endpoint_sends_screen_hint(site, browser, emulator, creds):
     ("WorkOSConnection", "connection_id", "conn_01INTEGRATIONTEST000000000"),
     ("WorkOSOrganization", "organization_id", fl.GLOBEX),
 ])
-def test_connection_or_organization_replaces_provider(httpd_factory, emulator, creds, secrets,
+def test_connection_or_organization_scopes_sign_in(httpd_factory, emulator, creds, secrets,
                                                       directive, param, value):
     h = fl.new_httpd(httpd_factory, f"signin-{param}")
     h.start(fl.site(h, fl.server_conf(emulator, creds, f"{directive} {value}")))
     b = fl.Browser(h, secrets, creds.password)
     s = fl.SignIn(b, emulator, "/private/env.cgi")
-    assert "provider" not in s.params
+    # A connection is SSO only; an organization keeps AuthKit, scoped to it
+    # (authkit-nextjs sends both).
+    assert s.params.get("provider") == (None if directive == "WorkOSConnection" else "authkit")
     assert s.params[param] == value
     assert s.params["code_challenge"] == fl.s256(s.state(creds.password)["codeVerifier"])
     s.choose("grace@example.com")

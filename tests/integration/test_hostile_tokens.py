@@ -7,11 +7,17 @@ segments, oversized tokens, times (expired beyond the skew with a refresh
 token WorkOS refuses, nbf/iat in the future, exp 1e300, negative, string,
 past the year 9999) and claims of the wrong type.
 
-Each is refused (API 401 with the challenge, browser 302 to sign-in, the
-session cookie deleted), and none of the non-expired ones makes the module
-call WorkOS with the session's refresh token. When refreshing an expired
-token fails for a retryable reason the answer is 503 with Retry-After, the
-cookie is kept, and the session works again once WorkOS is back."""
+A seal that opens with the cookie password is the module's own (or a Node
+app's sharing it), so a token inside it that does not verify is never an
+attack and never a sign-out on its own: the module refreshes, exactly once,
+with the session's refresh token, and serves what WorkOS answers, never the
+hostile token (its claims are not believed: the refreshed session is what
+the request sees and what the new cookie holds). Only WorkOS ends the
+session: an expired token whose refresh token WorkOS refuses is refused (API
+401 with the challenge, browser 302 to sign-in, the session cookie deleted).
+When refreshing fails for a retryable reason the answer is 503 with
+Retry-After, the cookie is kept, and the session works again once WorkOS is
+back."""
 import json
 import secrets as pysecrets
 import time
@@ -20,12 +26,12 @@ import pytest
 
 import hostile as H
 from harness.client import set_cookies
-from harness.cookies import b64url, sdk_session
+from harness.cookies import b64url, iron_unseal, jwt_claims, sdk_session
 from harness.emulator import org_id
 from hostile import log_watch  # noqa: F401  (autouse fixture)
 
 ACME = org_id("Acme")
-REFUSED, ENDED, OK = "refused", "refresh refused", "accepted"
+REFUSED, ENDED, OK = "refreshed instead", "refresh refused", "accepted"
 KINDS = ("api", "browser")
 
 
@@ -107,6 +113,13 @@ def build_cases(s, emulator, sealer):
 
     def bogus_refresh():
         return sealer.secrets.add("refresh token", "rt_bogus_" + pysecrets.token_hex(16))
+
+    def live_refresh():
+        """A refresh token of a live session of Ada's, its own per request: each
+        case must reach WorkOS itself, not share another case's refresh."""
+        auth = emulator.session("ada@example.com", organization_id=ACME)
+        sealer.secrets.add("access token", auth["access_token"])
+        return sealer.secrets.add("refresh token", auth["refresh_token"])
 
     expired = sign(cl=dict(claims, exp=now - 300, iat=now - 900))
     just_expired = sign(cl=dict(claims, exp=now - 75, iat=now - 675))
@@ -192,14 +205,18 @@ def build_cases(s, emulator, sealer):
             # A refresh token per request: the module shares WorkOS's refusal of
             # one for a minute, and each request here must be refused by WorkOS.
             cookies = {k: seal(token, refreshToken=bogus_refresh()) for k in KINDS}
+        elif outcome == REFUSED:
+            cookies = {k: seal(token, refreshToken=live_refresh()) for k in KINDS}
         else:
             cookies = dict.fromkeys(KINDS, seal(token))
-        out[name] = (cookies, outcome, "/c/env.cgi")
+        out[name] = (cookies, outcome, "/c/env.cgi", token)
     iss_token = sign(cl=dict(claims, iss="https://evil.example"))
     for name, token, outcome in (("issuer-not-accepted", iss_token, REFUSED),
                                  ("issuer-missing", sign(cl=without("iss")), REFUSED),
                                  ("control-issuer-accepted", real, OK)):
-        out[name] = (dict.fromkeys(KINDS, seal(token)), outcome, "/iss/env.cgi")
+        cookies = ({k: seal(token, refreshToken=live_refresh()) for k in KINDS}
+                   if outcome == REFUSED else dict.fromkeys(KINDS, seal(token)))
+        out[name] = (cookies, outcome, "/iss/env.cgi", token)
     return out
 
 
@@ -236,21 +253,30 @@ def test_case_list_is_complete(cases):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", CASE_NAMES)
-def test_hostile_token(site, emulator, cases, name, kind):
-    cookies, outcome, path = cases[name]
+def test_hostile_token(site, emulator, sealer, cases, name, kind):
+    cookies, outcome, path, token = cases[name]
     cookie = cookies[kind]
     refreshes = refresh_count(emulator, cached=True)
     r = H.cookie_request(site, path, f"{H.SESSION}={cookie}", kind)
     if outcome == OK:
         H.served_as(r, "ada@example.com")
         assert H.deleted(r) == set()
+    elif outcome == REFUSED:
+        # Served as WorkOS's refresh says, never as the hostile token says.
+        env = H.served_as(r, "ada@example.com")
+        assert env["WORKOS_ROLE"] == "admin" and env["WORKOS_ORGANIZATION_ID"] == ACME
+        assert H.stored_sessions(r) == [H.SESSION] and H.deleted(r) == set()
+        new = next(v for n, v, a in set_cookies(r) if n == H.SESSION)
+        sealer.secrets.add("cookie set by the module", new)
+        fresh = json.loads(iron_unseal(sealer.password, new))["accessToken"]
+        assert fresh != token
+        assert jwt_claims(fresh)["sub"] == "user_01ADA000000000000000000000"
     elif kind == "api":
         H.refused_api(r, clears={H.SESSION}, sent=[cookie])
     else:
         H.to_sign_in(r, site, emulator, clears={H.SESSION}, sent=[cookie])
-    # A forged token never spends (or even presents) the session's refresh token;
-    # an expired one is refreshed exactly once, and WorkOS refuses the refresh.
-    assert refresh_count(emulator) == refreshes + (1 if outcome == ENDED else 0)
+    # Whatever is wrong with the token, WorkOS is asked exactly once.
+    assert refresh_count(emulator) == refreshes + (0 if outcome == OK else 1)
 
 
 def test_expired_token_with_a_valid_refresh_token_is_refreshed(site, make_session, sealer,

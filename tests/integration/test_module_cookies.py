@@ -140,13 +140,32 @@ BAD_NAMES = ["tampered-ciphertext", "tampered-iv", "tampered-mac", "tampered-sal
              "wrong-password", "old-password-not-configured", "truncated-half", "truncated-end",
              "garbage", "empty", "star-soup", "wrong-version", "extra-part", "huge",
              "expired-seal", "not-json", "json-array", "json-string", "no-access-token",
-             "no-user", "token-not-a-jwt", "token-number", "user-id-differs-from-sub",
-             "alg-none-token", "hs256-with-public-key", "signed-by-rogue-key-with-real-kid",
-             "token-signature-tampered"]
+             "no-user", "token-number"]
+# A seal that opens with the password is ours: its token, whatever is wrong with
+# it, is not believed, and not a reason to sign out either. WorkOS decides (a
+# refresh with the session's refresh token), and its answer is what is served.
+REFRESHED_NAMES = ["token-not-a-jwt", "user-id-differs-from-sub", "alg-none-token",
+                   "hs256-with-public-key", "signed-by-rogue-key-with-real-kid",
+                   "token-signature-tampered"]
 
 
 def test_bad_cookie_list_is_complete(bad):
-    assert sorted(bad) == sorted(BAD_NAMES)
+    assert sorted(bad) == sorted(BAD_NAMES + REFRESHED_NAMES)
+
+
+@pytest.mark.parametrize("kind", ["api", "browser"])
+@pytest.mark.parametrize("name", REFRESHED_NAMES)
+def test_bad_token_in_a_valid_seal_is_refreshed(site, make_session, sealer, emulator, creds,
+                                               name, kind):
+    s = make_session("ada@example.com", org=ACME)      # a refresh token of its own
+    cookie = bad_cookies(s, sealer, emulator, creds.old_password)[name]
+    before = emulator.counters()["authenticate_refresh"]
+    r = (api if kind == "api" else browser)(site, "/c/env.cgi", cookie=f"wos-session={cookie}")
+    ok_as(r, "ada@example.com")
+    new = [v for n, v, a in set_cookies(r) if n == "wos-session" and v]
+    assert len(new) == 1 and cleared(r) is None
+    sealer.secrets.add("cookie set by the module", new[0])
+    assert emulator.counters()["authenticate_refresh"] == before + 1
 
 
 def assert_default_clear(r):

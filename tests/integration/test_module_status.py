@@ -14,7 +14,8 @@ from test_module_jwks import served_pids
 STATUS = "/workos-status"
 KEYS = ["authenticated", "anonymous", "invalid", "ended", "unavailable", "no_keys", "denied",
         "cache_hits", "refreshed", "refresh_calls", "refresh_failed_invalid_grant",
-        "refresh_failed_rejected", "refresh_failed_unavailable", "jwks_fetches",
+        "refresh_failed_rejected", "refresh_failed_unavailable", "refresh_failed_module_refused",
+        "jwks_fetches",
         "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches"]
 # The Prometheus series of each JSON key, as README.md lists them.
 SERIES = {
@@ -25,7 +26,7 @@ SERIES = {
     "refreshed": "workos_refreshed_total",
     "refresh_calls": "workos_refresh_calls_total",
     **{f"refresh_failed_{r}": f'workos_refresh_failed_total{{reason="{r}"}}'
-       for r in ("invalid_grant", "rejected", "unavailable")},
+       for r in ("invalid_grant", "rejected", "unavailable", "module_refused")},
     "jwks_fetches": "workos_jwks_fetches_total",
     "jwks_fetch_failures": "workos_jwks_fetch_failures_total",
     "sign_ins": "workos_sign_ins_total",

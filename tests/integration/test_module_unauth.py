@@ -155,7 +155,7 @@ def test_authenticated_responses_are_private_and_vary_on_cookie(site, make_sessi
     s = make_session("ada@example.com")
     r = api(site, "/login/env.cgi", session=s)
     assert r.status_code == 200
-    assert r.headers["Cache-Control"] == "private, no-store"
+    assert r.headers["Cache-Control"] == "private, no-cache, no-store, must-revalidate, max-age=0"
     vary = [v.strip().lower() for v in r.headers.get("Vary", "").split(",")]
     assert "cookie" in vary
 

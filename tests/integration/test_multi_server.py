@@ -280,7 +280,8 @@ def test_lost_race_is_recovered_across_servers(pair, emulator, make_session, cre
     refused as spent answers with the other's result."""
     a, b = pair.a, pair.b
     old = make_session("grace@example.com", expired=True)
-    lock = refresh_lock_key(old.auth["refresh_token"])
+    # A plain refresh names the token's organization (as the SDKs do).
+    lock = refresh_lock_key(old.auth["refresh_token"], old.claims.get("org_id"))
     marks = [h.log_size() for h in pair.servers]
     emulator.fault(endpoint="refresh", delay_ms=1500, count=1)
     before = emulator.counters()

@@ -414,6 +414,71 @@ START_TEST(classify_other_4xx_terminal)
 }
 END_TEST
 
+/* Whose problem a refusal is: only WorkOS's verdicts on the session or the
+ * user count against it; a refusal of the module (401, invalid_client, a
+ * proxy's bare 4xx, an unknown error) never does. */
+START_TEST(refusal_kinds)
+{
+    static const struct { long status; const char *body; wos_refusal want; } cases[] = {
+        {400, "{\"error\":\"invalid_grant\",\"error_description\":\"x\"}", WOS_REFUSAL_SESSION},
+        {403, "{\"code\":\"organization_membership_not_found\"}", WOS_REFUSAL_SESSION},
+        {403, "{\"code\":\"email_verification_required\"}", WOS_REFUSAL_SESSION},
+        {400, "{\"error\":\"sso_required\"}", WOS_REFUSAL_INTERACTION},
+        {403, "{\"code\":\"mfa_enrollment\"}", WOS_REFUSAL_INTERACTION},
+        {400, "{\"code\":\"mfa_enrollment\"}", WOS_REFUSAL_INTERACTION},  /* by body, not 403 */
+        {401, "{\"error\":\"invalid_grant\"}", WOS_REFUSAL_CLIENT},        /* 401: the API key */
+        {401, "", WOS_REFUSAL_CLIENT},
+        {400, "{\"error\":\"invalid_client\"}", WOS_REFUSAL_CLIENT},
+        {400, "{\"error\":\"unauthorized_client\"}", WOS_REFUSAL_CLIENT},
+        {400, "{\"error\":\"invalid_request\"}", WOS_REFUSAL_CLIENT},
+        {403, "<html>Request blocked</html>", WOS_REFUSAL_CLIENT},     /* a WAF */
+        {404, "", WOS_REFUSAL_CLIENT},
+        {422, "{\"code\":\"something_new\"}", WOS_REFUSAL_CLIENT},
+    };
+    wos_auth_result r;
+    const char *err;
+    unsigned i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        ck_assert_int_eq(classify(cases[i].status, cases[i].body, -1, &r, &err), WOS_EUPSTREAM);
+        ck_assert_msg(wos_api_refusal(r.error) == cases[i].want, "case %u (%s): %d", i, r.error,
+                      (int)wos_api_refusal(r.error));
+    }
+    ck_assert_int_eq(wos_api_refusal(NULL), WOS_REFUSAL_CLIENT);
+}
+END_TEST
+
+/* authkit_redirect_url is kept only as a plain http(s) URL a Location can carry. */
+START_TEST(classify_authkit_redirect_url)
+{
+    wos_auth_result r;
+    const char *err;
+    char *huge = apr_palloc(tp, WOS_API_MAX_REDIRECT_LEN + 2);
+
+    ck_assert_int_eq(classify(400, "{\"error\":\"sso_required\",\"authkit_redirect_url\":"
+                                   "\"https://acme.authkit.app/sso?x=1&y=2\"}", -1, &r, &err),
+                     WOS_EUPSTREAM);
+    ck_assert_str_eq(r.authkit_redirect_url, "https://acme.authkit.app/sso?x=1&y=2");
+    ck_assert_int_eq(classify(403, "{\"code\":\"mfa_enrollment\"}", -1, &r, &err),
+                     WOS_EUPSTREAM);
+    ck_assert_ptr_null(r.authkit_redirect_url);
+    ck_assert_int_eq(classify(400, "{\"error\":\"sso_required\",\"authkit_redirect_url\":"
+                                   "\"javascript:alert(1)\"}", -1, &r, &err), WOS_EUPSTREAM);
+    ck_assert_ptr_null(r.authkit_redirect_url);
+    ck_assert_int_eq(classify(400, "{\"error\":\"sso_required\",\"authkit_redirect_url\":"
+                                   "\"https://a/\\r\\nSet-Cookie: x=1\"}", -1, &r, &err),
+                     WOS_EUPSTREAM);
+    ck_assert_ptr_null(r.authkit_redirect_url);
+    memset(huge, 'a', WOS_API_MAX_REDIRECT_LEN + 1);
+    memcpy(huge, "https://", 8);
+    huge[WOS_API_MAX_REDIRECT_LEN + 1] = '\0';
+    ck_assert_int_eq(classify(400, apr_psprintf(tp, "{\"error\":\"sso_required\","
+                                                "\"authkit_redirect_url\":\"%s\"}", huge),
+                              -1, &r, &err), WOS_EUPSTREAM);
+    ck_assert_ptr_null(r.authkit_redirect_url);
+}
+END_TEST
+
 START_TEST(classify_retryable)
 {
     static const long statuses[] = {408, 429, 500, 502, 503, 504, 599};
@@ -708,9 +773,16 @@ START_TEST(authorize_url_connection_or_org)
     static const char *const want_conn[] = {
         "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
         "response_type", "code", "state", "s1", "connection_id", "conn_01&x=y", NULL};
+    /* An organization keeps AuthKit (provider and organization, as authkit-nextjs
+     * sends them); a connection is SSO only, without AuthKit. */
     static const char *const want_org[] = {
         "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
-        "response_type", "code", "state", "s1", "organization_id", "org_01", NULL};
+        "response_type", "code", "state", "s1", "provider", "authkit",
+        "organization_id", "org_01", "screen_hint", "sign-up", NULL};
+    static const char *const want_both[] = {
+        "client_id", "client_01ABC", "redirect_uri", "https://app/cb",
+        "response_type", "code", "state", "s1", "connection_id", "conn_01",
+        "organization_id", "org_01", NULL};
 
     memset(&a, 0, sizeof(a));
     a.redirect_uri = "https://app/cb";
@@ -725,6 +797,8 @@ START_TEST(authorize_url_connection_or_org)
     a.connection_id = NULL;
     a.organization_id = "org_01";
     assert_query(parse_url(wos_api_authorize_url(tp, &c, &a)), want_org);
+    a.connection_id = "conn_01";
+    assert_query(parse_url(wos_api_authorize_url(tp, &c, &a)), want_both);
 }
 END_TEST
 
@@ -1356,6 +1430,8 @@ static Suite *api_suite(void)
     tcase_add_test(tc, classify_malformed_error_bodies);
     tcase_add_test(tc, classify_huge_and_dirty_fields);
     tcase_add_test(tc, classify_huge_error_body);
+    tcase_add_test(tc, refusal_kinds);
+    tcase_add_test(tc, classify_authkit_redirect_url);
     suite_add_tcase(s, tc);
 
     tc = wos_tcase("urls");

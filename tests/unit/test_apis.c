@@ -169,8 +169,10 @@ START_TEST(bearer_email_from_claim)
     wos_authn_out out;
 
     wos_bearer_check(tp, &b->in, tok(apr_psprintf(tp, "{\"iss\":\"" ISS "\",\"sub\":\"u\","
-                                                  "\"email\":\"a@example.com\",\"exp\":%"
-                                                  APR_INT64_T_FMT "}", exp)), &out);
+                                                  "\"sid\":\"s\",\"email\":\"a@example.com\","
+                                                  "\"iat\":%" APR_INT64_T_FMT ",\"auth_time\":%"
+                                                  APR_INT64_T_FMT ",\"exp\":%" APR_INT64_T_FMT "}",
+                                                  exp - 300, exp - 300, exp)), &out);
     ck_assert_int_eq(out.outcome, WOS_AUTHN_OK);
     ck_assert_str_eq(out.session->user_email, "a@example.com");
     ck_assert_ptr_null(out.claims->org_id);

@@ -31,6 +31,9 @@ typedef struct fake {
     wos_rv refresh_answer;       /* WOS_OK, WOS_EUPSTREAM or WOS_EUNAVAIL */
     const char *refusal;         /* WorkOS's error with WOS_EUPSTREAM (NULL: invalid_grant) */
     const char *new_sub;         /* sub of the issued token (the answer's user is USER) */
+    const char *issue_kid;       /* kid of the issued token (NULL: k1, the published one) */
+    long refusal_status;         /* HTTP status of the refusal (0: 400) */
+    const char *redirect;        /* authkit_redirect_url of the refusal */
     const char *issued_at;       /* the access token the last refresh issued */
     apr_int64_t issued_exp;
     char seen_org[64];
@@ -79,8 +82,9 @@ static wos_rv fake_refresh(apr_pool_t *p, const wos_api_cfg *c, const char *refr
     *out = r;
     r->retry_after_sec = -1;
     if (f->refresh_answer == WOS_EUPSTREAM) {
-        r->http_status = 400;
+        r->http_status = f->refusal_status ? f->refusal_status : 400;
         r->error = f->refusal ? f->refusal : "invalid_grant";
+        r->authkit_redirect_url = f->redirect;
         *err = "WorkOS refused the request (HTTP 400)";
         return WOS_EUPSTREAM;
     }
@@ -92,7 +96,7 @@ static wos_rv fake_refresh(apr_pool_t *p, const wos_api_cfg *c, const char *refr
         return WOS_EUNAVAIL;
     }
     f->issued_exp = wos_now_sec() + 200;
-    f->issued_at = wos_tk_token(f->pool, wos_tk_rsa2048(), "k1",
+    f->issued_at = wos_tk_token(f->pool, wos_tk_rsa2048(), f->issue_kid ? f->issue_kid : "k1",
                                 wos_tk_claims(f->pool, f->new_sub, "sid_new", "org_01",
                                               f->issued_exp));
     r->http_status = 200;
@@ -215,6 +219,8 @@ static wos_session *open_with(const char *sealed, const char *password, int *idx
     ck_assert_int_eq(wos_session_parse(tp, json, len, &s, &err), WOS_OK);
     return s;
 }
+
+static void assert_refreshed(fixture *f, const wos_authn_out *o);
 
 static unsigned calls(fixture *f)
 {
@@ -344,10 +350,17 @@ START_TEST(forged_token)
                                    ".", NULL);
     wos_authn_out o = check(f, seal_session(PW_NEW, forged, USER));
 
-    assert_outcome(&o, WOS_AUTHN_INVALID);
+    /* Inside a seal of ours: never an attack, never a sign-out; WorkOS decides. */
+    assert_refreshed(f, &o);
     o = check(f, seal_session(PW_NEW, none, USER));
-    assert_outcome(&o, WOS_AUTHN_INVALID);
-    ck_assert_uint_eq(calls(f), 0);
+    assert_refreshed(f, &o);                   /* the same refresh token: shared result */
+    ck_assert_uint_eq(calls(f), 1);
+    /* And when WorkOS says the session is over, it is. */
+    f->fk.refresh_answer = WOS_EUPSTREAM;
+    f->in.refresh.cache = wos_memcache_cache(wos_memcache_create(tp));
+    o = check(f, seal_session(PW_NEW, forged, USER));
+    assert_outcome(&o, WOS_AUTHN_ENDED);
+    ck_assert_ptr_null(o.new_cookie);
 }
 END_TEST
 
@@ -356,12 +369,10 @@ START_TEST(sub_is_not_user)
     fixture *f = fixture_new();
     wos_authn_out o = check(f, seal_session(PW_NEW, token("user_02", 240), USER));
 
-    assert_outcome(&o, WOS_AUTHN_INVALID);
-    ck_assert_uint_eq(calls(f), 0);
-    /* Expired too: still refused, and never refreshed. */
-    o = check(f, seal_session(PW_NEW, token("user_02", -120), USER));
-    assert_outcome(&o, WOS_AUTHN_INVALID);
-    ck_assert_uint_eq(calls(f), 0);
+    /* Never served as it is: refreshed, and the answer (USER's) is served. */
+    assert_refreshed(f, &o);
+    ck_assert_str_eq(o.claims->sub, USER);
+    ck_assert_uint_eq(calls(f), 1);
 }
 END_TEST
 
@@ -447,7 +458,7 @@ START_TEST(expired_refresh_ok)
     assert_refreshed(f, &o);
     ck_assert_int_eq(o.upstream_called, 1);
     ck_assert_uint_eq(calls(f), 1);
-    ck_assert_str_eq(f->fk.seen_org, "(null)");
+    ck_assert_str_eq(f->fk.seen_org, "org_01");   /* the token's org_id, as the SDKs send */
 }
 END_TEST
 
@@ -497,11 +508,47 @@ START_TEST(expired_refresh_rejected_otherwise)
     wos_authn_out o;
 
     f->fk.refresh_answer = WOS_EUPSTREAM;
-    f->fk.refusal = "invalid_client";
+    f->fk.refusal = "mfa_enrollment";
+    f->fk.refusal_status = 403;
     o = check(f, cookie(PW_NEW, -120));
     assert_outcome(&o, WOS_AUTHN_ENDED);
-    ck_assert_str_eq(o.error, "invalid_client");
+    ck_assert_str_eq(o.error, "mfa_enrollment");
     ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_REJECTED);
+    ck_assert_int_eq(o.interaction, 0);          /* only an organization switch asks */
+}
+END_TEST
+
+/* WorkOS refusing the module itself is never the session's end. */
+START_TEST(expired_refresh_module_refused)
+{
+    static const struct { long status; const char *error; } refusals[] = {
+        {401, "unauthorized"}, {400, "invalid_client"}, {401, "invalid_client"},
+        {403, "http_403"}, {404, "http_404"}, {400, "invalid_request"},
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        fixture *f = fixture_new();
+        const char *c = cookie(PW_NEW, -120);
+        wos_authn_out o;
+
+        f->fk.refresh_answer = WOS_EUPSTREAM;
+        f->fk.refusal = refusals[i].error;
+        f->fk.refusal_status = refusals[i].status;
+        o = check(f, c);
+        assert_outcome(&o, WOS_AUTHN_RETRY);
+        ck_assert_int_eq(o.refresh_failed, WOS_REFRESH_FAILED_REFUSED);
+        ck_assert_ptr_null(o.new_cookie);
+        ck_assert_int_gt(o.retry_after, 0);
+        ck_assert_str_eq(o.error, refusals[i].error);
+        ck_assert_int_eq(o.report_due, 1);       /* the first in a minute says it */
+        assert_reason_clean(&o, c);
+        /* Not shared as a verdict: the next request asks again, and is quiet. */
+        o = check(f, c);
+        assert_outcome(&o, WOS_AUTHN_RETRY);
+        ck_assert_int_eq(o.report_due, 0);
+        ck_assert_uint_eq(calls(f), 2);
+    }
 }
 END_TEST
 
@@ -553,15 +600,150 @@ START_TEST(refresh_before_ok_refreshes)
 }
 END_TEST
 
-START_TEST(refresh_before_invalid_grant_ends)
+/* A proactive refresh refused (another app sharing the cookie spent the token,
+ * or WorkOS refuses the module): the still-valid token is served, cookie kept. */
+START_TEST(refresh_before_refused_serves_valid_token)
+{
+    static const char *const refusals[] = {"invalid_grant", "invalid_client", "sso_required"};
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        fixture *f = fixture_new();
+        const char *at = token(USER, 20);
+        wos_authn_out o;
+
+        f->fk.refresh_answer = WOS_EUPSTREAM;
+        f->fk.refusal = refusals[i];
+        o = check(f, seal_session(PW_NEW, at, USER));
+        assert_outcome(&o, WOS_AUTHN_OK);
+        ck_assert_ptr_null(o.new_cookie);
+        ck_assert_int_eq(o.refreshed, 0);
+        ck_assert_ptr_nonnull(o.claims);
+        ck_assert_str_eq(o.claims->sid, "sid_01");
+        ck_assert_str_eq(o.session->access_token, at);
+        ck_assert_int_ne(o.refresh_failed, WOS_REFRESH_NOT_FAILED);
+        ck_assert_uint_eq(calls(f), 1);
+    }
+}
+END_TEST
+
+/* A token whose key is not (yet) in the JWKS: refetch, then refresh. */
+START_TEST(unknown_kid_refreshes)
+{
+    fixture *f = fixture_new();
+    const char *at = wos_tk_token(tp, wos_tk_rsa2048(), "k-new",
+                                  wos_tk_claims(tp, USER, "sid_01", "org_01",
+                                                wos_now_sec() + 240));
+    wos_authn_out o = check(f, seal_session(PW_NEW, at, USER));
+
+    assert_refreshed(f, &o);                   /* the refreshed token is under k1 */
+    ck_assert_uint_eq(apr_atomic_read32(&f->fk.fetches), 1);   /* the cold fetch: no second */
+}
+END_TEST
+
+/* WorkOS unreachable too: 503, the cookie kept (no deletion, no new one). */
+START_TEST(unknown_kid_refresh_unavailable_keeps_cookie)
+{
+    fixture *f = fixture_new();
+    const char *at = wos_tk_token(tp, wos_tk_rsa2048b(), "k-new",
+                                  wos_tk_claims(tp, USER, "sid_01", "org_01",
+                                                wos_now_sec() + 240));
+    wos_authn_out o;
+
+    f->fk.refresh_answer = WOS_EUNAVAIL;
+    o = check(f, seal_session(PW_NEW, at, USER));
+    assert_outcome(&o, WOS_AUTHN_RETRY);
+    ck_assert_ptr_null(o.new_cookie);
+    ck_assert_int_gt(o.retry_after, 0);
+}
+END_TEST
+
+/* Key rotation with the JWKS lagging: the refreshed token's key is unknown too.
+ * The new cookie is kept (the old refresh token is spent), nobody is served. */
+START_TEST(refreshed_under_unpublished_key_retries)
+{
+    fixture *f = fixture_new();
+    const char *at = wos_tk_token(tp, wos_tk_rsa2048(), "k-new",
+                                  wos_tk_claims(tp, USER, "sid_01", "org_01",
+                                                wos_now_sec() + 240));
+    wos_authn_out o;
+
+    f->fk.issue_kid = "k-new";
+    o = check(f, seal_session(PW_NEW, at, USER));
+    assert_outcome(&o, WOS_AUTHN_RETRY);
+    ck_assert_ptr_nonnull(o.new_cookie);
+    ck_assert_int_eq(o.refreshed, 1);
+    ck_assert_ptr_null(o.claims);
+}
+END_TEST
+
+/* Not a user's access token (Node SDK 12 rules) inside our seal: refreshed. */
+START_TEST(not_a_user_token_refreshes)
+{
+    fixture *f = fixture_new();
+    apr_int64_t exp = wos_now_sec() + 240;
+    const char *claims = apr_psprintf(tp, "{\"iss\":\"i\",\"sub\":\"" USER "\",\"sid\":\"s\","
+                                      "\"iat\":%" APR_INT64_T_FMT ",\"auth_time\":1,"
+                                      "\"sub_profile\":\"agent\",\"exp\":%" APR_INT64_T_FMT "}",
+                                      exp - 300, exp);
+    wos_authn_out o = check(f, seal_session(PW_NEW, wos_tk_token(tp, wos_tk_rsa2048(), "k1",
+                                                                 claims), USER));
+
+    assert_refreshed(f, &o);
+    ck_assert_str_eq(f->fk.seen_org, "(null)");   /* that token had no org_id */
+}
+END_TEST
+
+/* A plain refresh stays in the token's organization (not the sealed one). */
+START_TEST(refresh_sends_token_org)
+{
+    fixture *f = fixture_new();
+    const char *at = wos_tk_token(tp, wos_tk_rsa2048(), "k1",
+                                  wos_tk_claims(tp, USER, "sid_01", "org_TOKEN",
+                                                wos_now_sec() - 120));
+    wos_authn_out o = check(f, seal_session(PW_NEW, at, USER));
+
+    assert_refreshed(f, &o);
+    ck_assert_str_eq(f->fk.seen_org, "org_TOKEN");
+}
+END_TEST
+
+/* An organization switch that needs SSO or MFA enrollment: to AuthKit, session kept. */
+START_TEST(switch_org_needs_user)
 {
     fixture *f = fixture_new();
     wos_authn_out o;
 
+    f->in.switch_org = "org_02";
     f->fk.refresh_answer = WOS_EUPSTREAM;
-    o = check(f, cookie(PW_NEW, 20));
+    f->fk.refusal = "sso_required";
+    f->fk.redirect = "https://auth.example.com/sso?token=t";
+    o = check(f, cookie(PW_NEW, 240));
     assert_outcome(&o, WOS_AUTHN_ENDED);
-    ck_assert_ptr_null(o.new_cookie);
+    ck_assert_int_eq(o.interaction, 1);
+    ck_assert_str_eq(o.redirect_url, "https://auth.example.com/sso?token=t");
+    /* A concurrent request sees the shared answer, redirect included. */
+    o = check(f, cookie(PW_NEW, 240));
+    ck_assert_int_eq(o.interaction, 1);
+    ck_assert_uint_eq(calls(f), 1);
+
+    f = fixture_new();
+    f->in.switch_org = "org_02";
+    f->fk.refresh_answer = WOS_EUPSTREAM;
+    f->fk.refusal = "mfa_enrollment";
+    f->fk.refusal_status = 403;
+    o = check(f, cookie(PW_NEW, 240));
+    ck_assert_int_eq(o.interaction, 1);
+    ck_assert_ptr_null(o.redirect_url);          /* AuthKit with the organization */
+
+    f = fixture_new();
+    f->in.switch_org = "org_02";
+    f->fk.refresh_answer = WOS_EUPSTREAM;
+    f->fk.refusal = "organization_membership_not_found";
+    f->fk.refusal_status = 403;
+    o = check(f, cookie(PW_NEW, 240));
+    assert_outcome(&o, WOS_AUTHN_ENDED);
+    ck_assert_int_eq(o.interaction, 0);
 }
 END_TEST
 
@@ -638,10 +820,31 @@ START_TEST(peek_refuses_bad_cookies)
     ck_assert_int_ne(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
     f->in.cookie = cookie(PW_OTHER, -3600);
     ck_assert_int_ne(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
-    f->in.cookie = seal_session(PW_NEW, wos_tk_token(tp, wos_tk_rsa2048b(), "k1", pay), USER);
-    ck_assert_int_ne(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
-    f->in.cookie = seal_session(PW_NEW, token("user_02", -3600), USER);
-    ck_assert_int_ne(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
+    (void)pay;
+}
+END_TEST
+
+/* Logout reads sid from the sealed token as the SDKs do: no signature check,
+ * so a rotated key or an unreachable JWKS still signs out at WorkOS. */
+START_TEST(peek_reads_sid_without_keys)
+{
+    fixture *f = fixture_new();
+    wos_session *s = NULL;
+    wos_claims *c = NULL;
+    const char *err = NULL;
+    const char *pay = wos_tk_claims(tp, USER, "sid_rotated", "org_01", wos_now_sec() + 60);
+
+    f->fk.jwks_fail = 1;
+    f->in.cookie = seal_session(PW_NEW, wos_tk_token(tp, wos_tk_rsa2048b(), "k-gone", pay),
+                                USER);
+    ck_assert_int_eq(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c->sid, "sid_rotated");
+    ck_assert_uint_eq(apr_atomic_read32(&f->fk.fetches), 0);
+    /* A token that cannot be read at all: the session, but no sid. */
+    f->in.cookie = seal_session(PW_NEW, "not-a-token", USER);
+    ck_assert_int_eq(wos_authn_peek(tp, &f->in, &s, &c, &err), WOS_OK);
+    ck_assert_ptr_null(c);
 }
 END_TEST
 
@@ -673,12 +876,20 @@ static Suite *authn_suite(void)
     tcase_add_test(rf, expired_refresh_unavailable);
     tcase_add_test(rf, refresh_before_unavailable_still_valid);
     tcase_add_test(rf, refresh_before_ok_refreshes);
-    tcase_add_test(rf, refresh_before_invalid_grant_ends);
+    tcase_add_test(rf, refresh_before_refused_serves_valid_token);
+    tcase_add_test(rf, expired_refresh_module_refused);
+    tcase_add_test(rf, unknown_kid_refreshes);
+    tcase_add_test(rf, unknown_kid_refresh_unavailable_keeps_cookie);
+    tcase_add_test(rf, refreshed_under_unpublished_key_retries);
+    tcase_add_test(rf, not_a_user_token_refreshes);
+    tcase_add_test(rf, refresh_sends_token_org);
+    tcase_add_test(rf, switch_org_needs_user);
     tcase_add_test(rf, refreshed_token_for_other_user_not_served);
     tcase_add_test(rf, switch_org_refreshes_into_org);
     tcase_add_test(rf, refresh_misconfigured_is_retry);
     tcase_add_test(pk, peek_expired_token);
     tcase_add_test(pk, peek_refuses_bad_cookies);
+    tcase_add_test(pk, peek_reads_sid_without_keys);
     suite_add_tcase(s, bad);
     suite_add_tcase(s, ok);
     suite_add_tcase(s, rf);

@@ -384,19 +384,21 @@ START_TEST(store_small)
     ck_assert_str_eq(APR_ARRAY_IDX(sc, 0, const char *),
                      NAME "=abc; Path=/; Domain=example.com; Max-Age=3600; Secure; HttpOnly; "
                      "SameSite=Lax");
-    /* Exactly one chunk's worth still fits; one byte more splits in two. */
-    split(store(filled(512), 512, &NONE), &set, &del);
+    /* One cookie while name and value fit the browsers' 4096 bytes, whatever
+     * the chunk size (the SDKs read only the unchunked name); one byte more
+     * splits into chunks of the chunk size. */
+    split(store(filled(WOS_COOKIE_MAX_BYTES - strlen(NAME)), 512, &NONE), &set, &del);
     ck_assert_str_eq(set, NAME);
-    split(store(filled(513), 512, &NONE), &set, &del);
-    ck_assert_str_eq(set, NAME ".0," NAME ".1");
+    split(store(filled(WOS_COOKIE_MAX_BYTES - strlen(NAME) + 1), 2000, &NONE), &set, &del);
+    ck_assert_str_eq(set, NAME ".0," NAME ".1," NAME ".2");      /* 2000 + 2000 + 86 */
 }
 END_TEST
 
 START_TEST(store_grow_unchunked_to_four)
 {
     wos_cookie_in old = {NULL, 1, 0, -1};
-    const char *v = filled(4 * 600 - 10), *set, *del;
-    apr_array_header_t *sc = store(v, 600, &old);
+    const char *v = filled(4 * 1100 - 10), *set, *del;
+    apr_array_header_t *sc = store(v, 1100, &old);
     int i;
 
     split(sc, &set, &del);
@@ -404,7 +406,7 @@ START_TEST(store_grow_unchunked_to_four)
     ck_assert_str_eq(del, NAME);
     for (i = 0; i < 3; i++)      /* full chunks, the rest in the last */
         ck_assert_int_eq(strcspn(APR_ARRAY_IDX(sc, i, const char *), ";"),
-                         strlen(NAME ".0=") + 600);
+                         strlen(NAME ".0=") + 1100);
     assert_reads_back(sc, v);
 }
 END_TEST
@@ -413,12 +415,19 @@ START_TEST(store_shrink_four_to_two_and_one)
 {
     wos_cookie_in old = {NULL, 0, 4, 3};
     const char *set, *del;
-    apr_array_header_t *sc = store(filled(1000), 600, &old);
+    apr_array_header_t *sc = store(filled(4200), 2200, &old);
 
     split(sc, &set, &del);
     ck_assert_str_eq(set, NAME ".0," NAME ".1");
     ck_assert_str_eq(del, NAME ".2," NAME ".3");
-    assert_reads_back(sc, filled(1000));
+    assert_reads_back(sc, filled(4200));
+
+    /* 3800 bytes: one cookie now (it used to take chunks), the chunks deleted. */
+    sc = store(filled(3800), 600, &old);
+    split(sc, &set, &del);
+    ck_assert_str_eq(set, NAME);
+    ck_assert_str_eq(del, NAME ".0," NAME ".1," NAME ".2," NAME ".3");
+    assert_reads_back(sc, filled(3800));
 
     sc = store("small", 600, &old);
     split(sc, &set, &del);

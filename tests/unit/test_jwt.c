@@ -88,8 +88,30 @@ static const char *tok_hdr(const char *hdr)
     return t;
 }
 
-/* A token whose payload is {"sub":"user_01",<members>}. */
+/* The claims a user access token must have, added where @p members lacks them. */
+static const char *with_required(const char *members)
+{
+    static const char *const req[][2] = {
+        {"\"sid\":", "\"sid\":\"session_01\""}, {"\"iss\":", "\"iss\":\"" ISS "\""},
+        {"\"iat\":", "\"iat\":1699999000"}, {"\"auth_time\":", "\"auth_time\":1699999000"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+        if (!strstr(members, req[i][0]))
+            members = apr_pstrcat(tp, req[i][1], ",", members, NULL);
+    }
+    return members;
+}
+
+/* A token whose payload is {"sub":"user_01",<members>} plus the required claims it lacks. */
 static const char *tok_members(const char *members)
+{
+    return tok_pay(apr_psprintf(tp, "{\"sub\":\"user_01\",%s}", with_required(members)));
+}
+
+/* A token whose payload is exactly {"sub":"user_01",<members>}. */
+static const char *tok_exact(const char *members)
 {
     return tok_pay(apr_psprintf(tp, "{\"sub\":\"user_01\",%s}", members));
 }
@@ -165,10 +187,10 @@ START_TEST(minimal_token_defaults)
     ck_rv(verify_full(tok_members(apr_psprintf(tp, "\"exp\":" T, NOW + 10)),
                       &(wos_jwt_opts){ 60, NULL, 0 }, NOW, &c), WOS_OK);
     ck_assert_str_eq(c->sub, "user_01");
-    ck_assert_ptr_null(c->sid);
+    ck_assert_str_eq(c->sid, "session_01");             /* required: tok_members adds it */
     ck_assert_ptr_null(c->org_id);
     ck_assert_ptr_null(c->role);
-    ck_assert_ptr_null(c->iss);
+    ck_assert_str_eq(c->iss, ISS);
     ck_assert_ptr_null(c->jti);
     ck_assert_ptr_null(c->act_sub);
     ck_assert_ptr_nonnull(c->roles);
@@ -177,7 +199,7 @@ START_TEST(minimal_token_defaults)
     ck_assert_ptr_nonnull(c->feature_flags);
     ck_assert_int_eq(c->roles->nelts + c->permissions->nelts + c->entitlements->nelts
                      + c->feature_flags->nelts, 0);
-    ck_assert_int_eq(c->iat, 0);
+    ck_assert_int_eq(c->iat, 1699999000);
     ck_assert_int_eq(c->nbf, 0);
 }
 END_TEST
@@ -489,8 +511,8 @@ START_TEST(size_cap)
     for (pad = WOS_JWT_MAX_SIZE / 4 * 3; pad > 0; pad--) {
         memset(x, 'x', (size_t)pad);
         x[pad] = '\0';
-        pay = apr_psprintf(tp, "{\"sub\":\"user_01\",\"pad\":\"%s\",\"exp\":" T "}", x,
-                           NOW + 10);
+        pay = apr_psprintf(tp, "{\"sub\":\"user_01\",%s\"pad\":\"%s\",\"exp\":" T "}",
+                           with_required(""), x, NOW + 10);
         if (hlen + 1 + strlen(wos_tk_b64url(tp, (const unsigned char *)pay, strlen(pay)))
             + 1 + 342 <= WOS_JWT_MAX_SIZE)
             break;
@@ -690,7 +712,8 @@ static wos_rv verify_iss(const char *tok, int n, ...)
 START_TEST(issuer_check)
 {
     const char *t = tok_pay(default_payload());   /* iss = ISS */
-    const char *no_iss = tok_members("\"exp\":1700000300");
+    const char *no_iss = tok_exact("\"sid\":\"s\",\"iat\":1,\"auth_time\":1,"
+                                   "\"exp\":1700000300");
 
     ck_rv(verify_iss(t, 0), WOS_OK);                                   /* no check */
     ck_rv(verify_iss(t, 1, ISS), WOS_OK);
@@ -699,8 +722,8 @@ START_TEST(issuer_check)
     ck_rv(verify_iss(t, 1, "https://API.workos.com/user_management/client_01TEST"), WOS_EDENIED);
     ck_rv(verify_iss(t, 2, "https://api.workos.com", ISS), WOS_OK);
     ck_rv(verify_iss(t, 2, "https://auth.example.com", "https://api.workos.com"), WOS_EDENIED);
-    ck_rv(verify_iss(no_iss, 1, ISS), WOS_EDENIED);
-    ck_rv(verify_iss(no_iss, 0), WOS_OK);
+    ck_rv(verify_iss(no_iss, 1, ISS), WOS_EINVAL);      /* iss is required (Node SDK 12) */
+    ck_rv(verify_iss(no_iss, 0), WOS_EINVAL);
     ck_rv(verify_iss(tok_members("\"exp\":1700000300,\"iss\":7"), 0), WOS_EINVAL);
 }
 END_TEST
@@ -743,9 +766,66 @@ END_TEST
 
 START_TEST(unused_claims_ignored)
 {
-    /* aud, auth_time and unknown claims are not interpreted (WorkOS sends no aud). */
-    ck_rv(verify(tok_members("\"exp\":1700000300,\"aud\":[1,2],\"auth_time\":\"x\","
+    /* aud and unknown claims are not interpreted (WorkOS sends no aud). */
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"aud\":[1,2],"
                              "\"custom\":{\"a\":null}")), WOS_OK);
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"auth_time\":\"x\"")), WOS_EINVAL);
+}
+END_TEST
+
+/* What the Node SDK 12 requires of a user access token (hasRequiredAccessTokenClaims). */
+START_TEST(user_token_required_claims)
+{
+    static const char *const all = "\"sid\":\"s\",\"iss\":\"" ISS "\",\"iat\":1699999000,"
+                                   "\"auth_time\":1699999000";
+    static const char *const missing[] = {"sid", "iss", "iat", "auth_time"};
+    size_t i;
+
+    ck_rv(verify(tok_exact(apr_psprintf(tp, "%s,\"exp\":" T, all, NOW + 10))), WOS_OK);
+    for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+        /* The same claims with one of them null, then left out. */
+        const char *nulled = apr_psprintf(tp, "{\"sub\":\"user_01\",%s,\"exp\":" T "}", all,
+                                          NOW + 10);
+        char *at = strstr(nulled, apr_psprintf(tp, "\"%s\":", missing[i]));
+        char *end = at + strcspn(at, ",}");
+        const char *without = apr_pstrcat(tp, apr_pstrndup(tp, nulled, (apr_size_t)(at - nulled)),
+                                          *end == ',' ? end + 1 : end, NULL);
+        const char *as_null = apr_pstrcat(tp, apr_pstrndup(tp, nulled, (apr_size_t)(at - nulled)),
+                                          "\"", missing[i], "\":null", end, NULL);
+        ck_assert_msg(verify(tok_pay(without)) == WOS_EINVAL, "without %s", missing[i]);
+        ck_assert_msg(verify(tok_pay(as_null)) == WOS_EINVAL, "%s null", missing[i]);
+    }
+}
+END_TEST
+
+START_TEST(user_token_subject_kind)
+{
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"sub_profile\":\"user\"")), WOS_OK);
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"sub_profile\":\"agent\"")), WOS_EDENIED);
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"sub_profile\":null")), WOS_EDENIED);
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"sub_type\":\"widget\"")), WOS_EDENIED);
+    ck_rv(verify(tok_members("\"exp\":1700000300,\"sub_type\":\"user\"")), WOS_EDENIED);
+}
+END_TEST
+
+/* Read without any check: what logout and a refresh's organization need. */
+START_TEST(decode_unverified)
+{
+    const char *good = tok_members("\"exp\":1,\"org_id\":\"org_7\"");
+    const char *rogue = wos_tk_token(tp, wos_tk_rsa2048b(), "unknown-kid",
+                                     "{\"sub\":\"u\",\"sid\":\"session_9\",\"exp\":2}");
+    wos_claims *c;
+
+    ck_rv(wos_jwt_decode_unverified(tp, good, &c), WOS_OK);
+    ck_assert_str_eq(c->sid, "session_01");
+    ck_assert_str_eq(c->org_id, "org_7");
+    ck_rv(wos_jwt_decode_unverified(tp, rogue, &c), WOS_OK);
+    ck_assert_str_eq(c->sid, "session_9");
+    ck_assert_ptr_null(c->org_id);
+    ck_rv(wos_jwt_decode_unverified(tp, "a.b.c", &c), WOS_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_rv(wos_jwt_decode_unverified(tp, tok_exact("\"exp\":\"soon\""), &c), WOS_EINVAL);
+    ck_rv(wos_jwt_decode_unverified(tp, NULL, &c), WOS_EINVAL);
 }
 END_TEST
 
@@ -835,6 +915,9 @@ static Suite *jwt_suite(void)
     tcase_add_test(cl, issuer_checked_before_expiry);
     tcase_add_test(cl, wrong_claim_types);
     tcase_add_test(cl, unused_claims_ignored);
+    tcase_add_test(cl, user_token_required_claims);
+    tcase_add_test(cl, user_token_subject_kind);
+    tcase_add_test(cl, decode_unverified);
     tcase_add_test(cl, errors_do_not_echo_input);
     tcase_add_test(cl, peek_kid);
     suite_add_tcase(s, good);

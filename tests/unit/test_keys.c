@@ -714,6 +714,79 @@ START_TEST(stampede_fetches_once)
 }
 END_TEST
 
+/*
+ * The look-then-lock window: a process that missed the shared document just
+ * before another one published it (and unlocked) takes the lock itself. It
+ * must use what was published, not fetch a second time (a second JWKS fetch
+ * under load, seen in CI). The late look is played by a cache whose first
+ * read of the document misses.
+ */
+typedef struct late_cache {
+    wos_cache cache;
+    const wos_cache *real;
+    int misses;                /* document reads still to miss */
+} late_cache;
+
+static wos_rv late_get(const wos_cache *c, apr_pool_t *p, const char *key,
+                       apr_size_t max_len, char **val, apr_size_t *len)
+{
+    late_cache *lc = c->baton;
+    apr_size_t n = strlen(key);
+
+    if (lc->misses > 0 && n > 4 && strcmp(key + n - 4, ":doc") == 0) {
+        lc->misses--;
+        return WOS_ENOKEY;
+    }
+    return lc->real->get(lc->real, p, key, max_len, val, len);
+}
+
+static wos_rv late_set(const wos_cache *c, apr_pool_t *p, const char *key, const char *val,
+                       apr_size_t len, apr_time_t exp)
+{
+    const wos_cache *real = ((late_cache *)c->baton)->real;
+    return real->set(real, p, key, val, len, exp);
+}
+
+static wos_rv late_add(const wos_cache *c, apr_pool_t *p, const char *key, const char *val,
+                       apr_size_t len, apr_time_t exp)
+{
+    const wos_cache *real = ((late_cache *)c->baton)->real;
+    return real->add(real, p, key, val, len, exp);
+}
+
+static wos_rv late_remove(const wos_cache *c, apr_pool_t *p, const char *key)
+{
+    const wos_cache *real = ((late_cache *)c->baton)->real;
+    return real->remove(real, p, key);
+}
+
+START_TEST(lock_after_a_late_look_uses_the_published_document)
+{
+    fixture *f = fixture_new();
+    late_cache lc = {{0}, NULL, 1};
+    wos_keys_ctx late = f->ctx;
+    wos_keystore *a = ks_new(), *b = ks_new();
+    got g;
+
+    prime(a, f);                               /* process A fetched and published */
+    ck_assert_uint_eq(fetches(f), 1);
+    lc.real = f->ctx.cache;
+    lc.cache = *f->ctx.cache;
+    lc.cache.baton = &lc;
+    lc.cache.get = late_get;
+    lc.cache.set = late_set;
+    lc.cache.add = late_add;
+    lc.cache.remove = late_remove;
+    late.cache = &lc.cache;
+    g.rv = wos_keystore_get(b, tp, &late, "k1", &g.set, &g.fetched, &g.err);
+    assert_ok_with(&g, "k1");
+    ck_assert_int_eq(lc.misses, 0);            /* B did look too early */
+    ck_assert_int_eq(g.fetched, 0);
+    ck_assert_uint_eq(fetches(f), 1);          /* and did not fetch again */
+    ck_assert(verifies(tp, g.set, f->tok1));
+}
+END_TEST
+
 static Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -730,6 +803,7 @@ static Suite *keys_suite(void)
     }
     wos_tk_init();  /* once, before Check forks */
     tcase_add_test(share, first_fetch_shared_with_other_process);
+    tcase_add_test(share, lock_after_a_late_look_uses_the_published_document);
     tcase_add_test(share, hot_path_does_not_touch_cache);
     tcase_add_test(share, clients_keep_their_own_sets);
     tcase_add_test(share, ambiguous_kid_does_not_touch_cache);

@@ -266,6 +266,7 @@ char *wos_tk_claims(apr_pool_t *p, const char *sub, const char *sid,
         "\"sub\":\"%s\",\"sid\":\"%s\",\"jti\":\"01JTI%" APR_INT64_T_FMT "\",%s"
         "\"roles\":[\"member\"],\"permissions\":[\"posts:read\"],"
         "\"entitlements\":[],\"feature_flags\":[],"
-        "\"iat\":%" APR_INT64_T_FMT ",\"exp\":%" APR_INT64_T_FMT "}",
-        sub, sid, exp, org, exp - 300, exp);
+        "\"iat\":%" APR_INT64_T_FMT ",\"auth_time\":%" APR_INT64_T_FMT ","
+        "\"exp\":%" APR_INT64_T_FMT "}",
+        sub, sid, exp, org, exp - 300, exp - 300, exp);
 }

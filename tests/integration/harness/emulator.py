@@ -99,8 +99,15 @@ class Emulator:
     def config(self, **values):
         return self.ctl("config", values)
 
-    def rotate(self, drop_previous=False):
-        return self.ctl("rotate", {"drop_previous": True} if drop_previous else {})
+    def rotate(self, drop_previous=False, publish=True):
+        body = {"drop_previous": True} if drop_previous else {}
+        if not publish:
+            body["publish"] = False
+        return self.ctl("rotate", body)
+
+    def publish(self):
+        """The JWKS catches up with a rotate(publish=False)."""
+        return self.ctl("publish", {})
 
     def keys(self):
         return self.ctl("keys", method="GET")
