@@ -273,7 +273,10 @@ static void *APR_THREAD_FUNC add_once(apr_thread_t *t, void *data)
     cfg.timeout_ms = 5000;
     a->rv = WOS_ECRYPTO;
     if (wos_redis_create(p, &cfg, &r, &err) == WOS_OK) {
+        char *v;
+        apr_size_t l;
         c = wos_redis_cache(r);
+        c->get(c, p, "wos:warm", 16, &v, &l);   /* connected before the gate opens */
         while (!apr_atomic_read32(a->gate))
             ;
         a->rv = c->add(c, p, "wos:race", "x", 1, apr_time_now() + apr_time_from_sec(60));
