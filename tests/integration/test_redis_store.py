@@ -222,7 +222,7 @@ class Refreshes:
         try:
             r = get(h, s.cookie)
             took = time.monotonic() - t0
-            good = r.status_code == 200 and r.json()["env"]["REMOTE_USER"] == \
+            good = r.status_code == 200 and r.json()["env"]["WORKOS_USER_EMAIL"] == \
                 "linus@example.com" and fl.assembled(r)
         except Exception as e:          # recorded, asserted by the test
             took, good, r = time.monotonic() - t0, False, e
