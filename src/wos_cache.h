@@ -1,6 +1,7 @@
 /**
  * @file wos_cache.h
- * @brief The seam to the shared cache (mod_socache in the module, a table in tests).
+ * @brief The seam to the shared cache (the module's own redis store or
+ *        mod_socache in the module, a table in tests).
  *
  * Entries are shared by all worker processes (and, with redis or memcache,
  * by several servers). Keys are never secrets: callers hash anything
@@ -14,8 +15,9 @@
 typedef struct wos_cache wos_cache;
 
 /**
- * add() is a check followed by a store (redis, memcache: mod_socache has no
- * atomic add), so two callers can both succeed in the window between them.
+ * add() is a check followed by a store (redis, memcache through mod_socache,
+ * which has no atomic add), so two callers can both succeed in the window
+ * between them. The module's own redis store adds atomically (SET NX).
  */
 #define WOS_CACHE_RACY_ADD 0x01
 
@@ -31,11 +33,20 @@ struct wos_cache {
     /**
      * Store only if absent: WOS_OK if this call stored it, WOS_EBUSY if
      * another holder has it. Atomic where the provider is guarded by a
-     * mutex (shmcb); across servers (redis, memcache) a small window remains.
+     * mutex (shmcb) and on the module's redis store (SET NX PX); across
+     * servers through mod_socache (redis, memcache) a small window remains.
      */
     wos_rv (*add)(const wos_cache *c, apr_pool_t *p, const char *key,
                   const char *val, apr_size_t len, apr_time_t expiry);
     wos_rv (*remove)(const wos_cache *c, apr_pool_t *p, const char *key);
+    /**
+     * Optional (NULL: the caller compares and removes in two steps). Remove
+     * @p key only while it holds @p val, in one step, so a lock is released
+     * only by its holder: WOS_OK removed, WOS_EBUSY another value is there,
+     * WOS_ENOKEY absent, WOS_EUNAVAIL the store failed.
+     */
+    wos_rv (*remove_if)(const wos_cache *c, apr_pool_t *p, const char *key,
+                        const char *val, apr_size_t len);
 };
 
 #endif

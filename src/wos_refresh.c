@@ -173,10 +173,15 @@ static wos_rv take_lock(apr_pool_t *p, apr_pool_t *tmp, const wos_refresh_ctx *c
     return WOS_OK;
 }
 
-/* Remove the lock if it is still ours (a later holder's stays). */
+/* Remove the lock if it is still ours (a later holder's stays): in one step
+ * where the store can compare and delete, else a look and a remove. */
 static void release_lock(apr_pool_t *tmp, const wos_refresh_ctx *ctx, const flight *f)
 {
-    if (f->holder && lock_holds(tmp, ctx, f, f->holder) == WOS_OK)
+    if (!f->holder)
+        return;
+    if (ctx->cache->remove_if)
+        ctx->cache->remove_if(ctx->cache, tmp, f->lock, f->holder, strlen(f->holder));
+    else if (lock_holds(tmp, ctx, f, f->holder) == WOS_OK)
         ctx->cache->remove(ctx->cache, tmp, f->lock);
 }
 

@@ -8,8 +8,10 @@
  * keyed by a hash of the refresh token, and the result is sealed with a key
  * derived from that token, so the cache holds nothing usable without it.
  *
+ * The lock holds a random value, and its holder removes it in one step
+ * where the cache can compare and delete (remove_if: the module's redis).
  * Where the cache's add is not atomic (WOS_CACHE_RACY_ADD: redis, memcache
- * shared by several servers) the lock holds a random value, and a holder
+ * through mod_socache, shared by several servers) a holder
  * calls only if the lock still holds its value WOS_REFRESH_CONFIRM_MS later;
  * two callers still both call when one took longer than that between its
  * check and its store. The one WorkOS then refuses (invalid_grant: the token

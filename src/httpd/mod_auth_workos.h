@@ -96,6 +96,7 @@ typedef enum {
     WOS_STAT_REFRESH_FAILED_REFUSED,
     WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
     WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
+    WOS_STAT_CACHE_FAILURES, WOS_STAT_CACHE_OUTAGES, WOS_STAT_CACHE_LOCAL,
     WOS_STAT_COUNT
 } wos_stat;
 
@@ -104,6 +105,12 @@ typedef struct wos_srv_cfg {
     const char *cache_spec;             /* "provider[:args]" as configured */
     const char *cache_name;
     const char *cache_args;
+    apr_array_header_t *redis_hosts;    /* WorkOSCache redis:/rediss: (the module's store), else NULL */
+    int redis_tls;                      /* rediss: */
+    int cache_timeout_ms;               /* WorkOSCacheTimeout; WOS_UNSET: default */
+    const char *cache_username;         /* WorkOSCacheUsername, or NULL */
+    const char *cache_password;         /* WorkOSCachePassword (resolved), or NULL */
+    const char *cache_ca_file;          /* WorkOSCacheCAFile, or NULL */
     wos_cache cache;                    /* the seam handed to src/ */
     wos_cache keys_cache;               /* signing-key documents (cache, or a store of their own) */
     wos_keystore *keys;                 /* per process, made in child_init */

@@ -1,18 +1,23 @@
 /*
- * mod_auth_workos_cache.c: the shared cache through httpd's mod_socache.
+ * mod_auth_workos_cache.c: the shared cache, offered to src/ as a wos_cache.
  * One instance for the whole server (made in post_config, reopened in each
- * child; signing keys are carried across restarts), guarded by a registered
- * global mutex when the provider is not multi-process safe (shmcb), and
- * offered to src/ as a wos_cache.
+ * child; signing keys are carried across restarts). The store is either the
+ * module's own redis (WorkOSCache redis:..., src/wos_redis.c) or a mod_socache
+ * provider, guarded by a registered global mutex when the provider is not
+ * multi-process safe (shmcb).
  *
- * A provider that is multi-process safe on its own (redis, memcache) is a
- * store several servers share. Its add is a check and a store (mod_socache
- * has no atomic add), which src/ is told with WOS_CACHE_RACY_ADD. When such a
- * store fails, this process uses a local shmcb for WOS_CACHE_RETRY_SEC and
- * then tries the shared store again: the server keeps single flight among
- * its own processes, and the outage is logged once per server.
+ * A store several servers share (the module's redis; redis or memcache
+ * through mod_socache) is called behind a circuit breaker (src/wos_breaker.c)
+ * whose state all processes of the server share: a call that fails or runs
+ * out of WorkOSCacheTimeout opens it, and for WOS_BREAKER_OPEN_MS every
+ * process uses a local shmcb instead, then one request probes the store.
+ * mod_socache's network providers have no timeout of their own, so their
+ * calls run on a helper thread bounded by the timeout (src/wos_timed.c).
+ * Their add is a check and a store, which src/ is told with
+ * WOS_CACHE_RACY_ADD; the module's redis adds atomically.
  */
 #include <apr_atomic.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <ap_provider.h>
 #include <ap_mpm.h>
@@ -22,13 +27,15 @@
 
 #include "mod_auth_workos.h"
 #include "wos_algs.h"
+#include "wos_breaker.h"
+#include "wos_redis.h"
+#include "wos_timed.h"
 
-/* How long a process leaves a failed shared store alone (apr's own retry is 5 s). */
-#define WOS_CACHE_RETRY_SEC 5
-/* Outage and recovery are each logged at most once per server in this span. */
-#define WOS_CACHE_REPORT_SEC 60
 /* memcached reads a lifetime above 30 days as an absolute time. */
 #define WOS_CACHE_MAX_LIFETIME apr_time_from_sec(30 * 86400)
+/* Bounded calls a process leaves hanging on a hung store before it stops trying. */
+#define WOS_CACHE_MAX_HUNG 4
+#define BREAKER_SHM_KEY "mod_auth_workos:breaker"
 
 typedef struct store {
     const char *name;                   /* the provider's name */
@@ -40,14 +47,32 @@ typedef struct store {
 /* The baton of the wos_cache: one per server, shared by its virtual hosts. */
 typedef struct cache_state {
     server_rec *s;
-    store primary;
-    int shared;                         /* primary is MP-safe itself: a network store */
+    store primary;                      /* a mod_socache provider (not with redis_cfg) */
+    int shared;                         /* a network store several servers may share */
     const char *spec;                   /* as configured, for log lines */
-    store local;                        /* shmcb while the shared store fails, or none */
-    /* this process's view of the shared store */
-    volatile apr_uint32_t down;         /* 1 after a failure, until one succeeds */
-    volatile apr_uint32_t retry_at;     /* epoch seconds: try the shared store again */
+    store local;                        /* shmcb while the shared store is down, or none */
+    wos_redis_cfg *redis_cfg;           /* WorkOSCache redis:, else NULL */
+    wos_redis *redis;                   /* this process's connections to it */
+    wos_breaker *breaker;               /* shared stores: in memory all processes share */
+    wos_timer *timer;                   /* this process's bounded mod_socache calls */
+    long timeout_ms;                    /* WorkOSCacheTimeout */
 } cache_state;
+
+/* One cache operation, whichever store carries it out. */
+typedef enum { OP_GET, OP_SET, OP_ADD, OP_REMOVE, OP_REMOVE_IF } op_kind;
+static const char *const OP_NAME[] = {"read", "store", "add", "remove", "remove"};
+
+typedef struct op {
+    op_kind kind;
+    const char *key;
+    const char *val;                    /* SET, ADD, REMOVE_IF */
+    apr_size_t len;
+    apr_time_t expiry;                  /* SET, ADD */
+    apr_size_t max_len;                 /* GET */
+    char *out;                          /* GET: the value (NUL-terminated) */
+    apr_size_t out_len;
+    const char *why;                    /* a failure, for the log */
+} op;
 
 static void lock(const store *st)
 {
@@ -77,22 +102,37 @@ static apr_status_t st_put(const store *st, server_rec *s, apr_pool_t *p, const 
                                (unsigned char *)val, (unsigned int)len, p);
 }
 
+static apr_status_t st_remove(const store *st, server_rec *s, apr_pool_t *p, const char *key)
+{
+    return st->provider->remove(st->inst, s, (const unsigned char *)key,
+                                (unsigned int)strlen(key), p);
+}
+
 /* Store if absent: APR_SUCCESS (stored), APR_EEXIST, or the failure. */
 static apr_status_t st_add(const store *st, server_rec *s, apr_pool_t *p, const char *key,
                            const char *val, apr_size_t len, apr_time_t expiry)
 {
     unsigned char probe[256];
     unsigned int n = sizeof(probe);
-    apr_status_t rv;
+    apr_status_t rv = st_get(st, s, p, key, probe, &n);
 
-    lock(st);
-    rv = st_get(st, s, p, key, probe, &n);
     if (rv == APR_SUCCESS || rv == APR_ENOMEM || rv == APR_ENOSPC)
-        rv = APR_EEXIST;                /* present (maybe larger than the probe) */
-    else if (rv == APR_NOTFOUND)
-        rv = st_put(st, s, p, key, val, len, expiry);
-    unlock(st);
-    return rv;
+        return APR_EEXIST;              /* present (maybe larger than the probe) */
+    return rv == APR_NOTFOUND ? st_put(st, s, p, key, val, len, expiry) : rv;
+}
+
+/* Remove only while it holds @p val (atomic under the mutex, not across servers). */
+static apr_status_t st_remove_if(const store *st, server_rec *s, apr_pool_t *p,
+                                 const char *key, const char *val, apr_size_t len)
+{
+    unsigned char probe[256];
+    unsigned int n = sizeof(probe);
+    apr_status_t rv = st_get(st, s, p, key, probe, &n);
+
+    if (rv == APR_ENOMEM || rv == APR_ENOSPC || (rv == APR_SUCCESS
+                                                 && (n != len || memcmp(probe, val, len))))
+        return APR_EEXIST;              /* someone else's value */
+    return rv == APR_SUCCESS ? st_remove(st, s, p, key) : rv;
 }
 
 /* Answers that say nothing about the store's health: absent, too big, bad key. */
@@ -102,58 +142,53 @@ static int benign(apr_status_t st)
         || st == APR_ENOSPC || st == APR_EINVAL || st == APR_EEXIST;
 }
 
-static apr_uint32_t now_sec(void)
+static wos_rv from_apr(apr_status_t st)
 {
-    return (apr_uint32_t)apr_time_sec(apr_time_now());
+    return st == APR_SUCCESS  ? WOS_OK
+         : st == APR_NOTFOUND ? WOS_ENOKEY
+         : st == APR_EEXIST   ? WOS_EBUSY
+         : benign(st)         ? WOS_ETOOBIG
+                              : WOS_EUNAVAIL;
 }
 
-/* Whether this server may report an outage (or a recovery) now: the local
- * store's atomic add makes one process of the server the reporter. */
-static int first_reporter(cache_state *cs, apr_pool_t *p, const char *what)
+/* One operation on a mod_socache store, under its mutex; the value into @p p. */
+static wos_rv store_op(const store *st, server_rec *s, apr_pool_t *p, op *o)
 {
-    const char *key = apr_pstrcat(p, "wos:shared-cache:", what, NULL);
+    unsigned int n = (unsigned int)o->max_len;
+    unsigned char *buf = NULL;
+    apr_status_t rv = APR_EGENERAL;
 
-    if (!cs->local.inst)
-        return 1;                       /* no local store: each process reports */
-    return st_add(&cs->local, cs->s, p, key, "1", 1,
-                  apr_time_now() + apr_time_from_sec(WOS_CACHE_REPORT_SEC)) == APR_SUCCESS;
+    if (o->kind == OP_GET)
+        buf = apr_palloc(p, o->max_len + 1);
+    lock(st);
+    switch (o->kind) {
+    case OP_GET:       rv = st_get(st, s, p, o->key, buf, &n); break;
+    case OP_SET:       rv = st_put(st, s, p, o->key, o->val, o->len, o->expiry); break;
+    case OP_ADD:       rv = st_add(st, s, p, o->key, o->val, o->len, o->expiry); break;
+    case OP_REMOVE:    rv = st_remove(st, s, p, o->key); break;
+    case OP_REMOVE_IF: rv = st_remove_if(st, s, p, o->key, o->val, o->len); break;
+    }
+    unlock(st);
+    if (rv == APR_SUCCESS && buf) {
+        buf[n] = '\0';
+        o->out = (char *)buf;
+        o->out_len = n;
+    }
+    if (!benign(rv))
+        o->why = apr_psprintf(p, "%pm", &rv);
+    return from_apr(rv);
 }
 
-/* Use the shared store for this operation? Not while it failed lately. */
-static int primary_usable(cache_state *cs)
+/* The local store alone (no shared store, or it is down). */
+static wos_rv local_op(cache_state *cs, apr_pool_t *p, op *o)
 {
-    return !apr_atomic_read32(&cs->down) || now_sec() >= apr_atomic_read32(&cs->retry_at);
-}
+    static const wos_rv without[] = {
+        [OP_GET] = WOS_ENOKEY, [OP_SET] = WOS_EUNAVAIL, [OP_ADD] = WOS_OK,  /* acts alone */
+        [OP_REMOVE] = WOS_OK, [OP_REMOVE_IF] = WOS_OK,
+    };
+    const store *st = cs->shared ? &cs->local : &cs->primary;
 
-static void primary_failed(cache_state *cs, apr_pool_t *p, apr_status_t st, const char *op)
-{
-    apr_atomic_set32(&cs->retry_at, now_sec() + WOS_CACHE_RETRY_SEC);
-    if (apr_atomic_xchg32(&cs->down, 1))
-        return;                         /* this process knew already */
-    if (first_reporter(cs, p, "down"))
-        ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
-                     "WOS00801: shared cache %s failed (%s); %s until it answers again "
-                     "(retried every %d s)", cs->spec, op,
-                     cs->local.inst ? "this server uses its own local cache "
-                                      "(single flight among its own processes only)"
-                                    : "each process acts alone",
-                     WOS_CACHE_RETRY_SEC);
-    else
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, st, cs->s,
-                     "WOS00802: shared cache %s failed (%s) in this process too",
-                     cs->spec, op);
-}
-
-static void primary_worked(cache_state *cs, apr_pool_t *p)
-{
-    if (!apr_atomic_read32(&cs->down) || apr_atomic_cas32(&cs->down, 0, 1) != 1)
-        return;
-    if (first_reporter(cs, p, "up"))
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
-                     "WOS00803: shared cache %s answers again; using it", cs->spec);
-    else
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
-                     "WOS00804: shared cache %s answers again in this process", cs->spec);
+    return st->inst ? store_op(st, cs->s, p, o) : without[o->kind];
 }
 
 /*
@@ -174,43 +209,153 @@ static apr_time_t shared_expiry(apr_time_t expiry)
     return now + apr_time_from_sec(secs) + apr_time_from_msec(500);
 }
 
+/* A mod_socache call on a helper thread: everything it touches is the call's own. */
+typedef struct sc_job {
+    const store *st;
+    server_rec *s;
+    op o;
+    wos_rv rv;
+} sc_job;
+
+static apr_status_t sc_run(void *arg, apr_pool_t *pool)
+{
+    sc_job *j = arg;
+
+    j->rv = store_op(j->st, j->s, pool, &j->o);
+    return APR_SUCCESS;
+}
+
+/* A mod_socache network store, bounded by WorkOSCacheTimeout. */
+static wos_rv socache_op(cache_state *cs, apr_pool_t *p, op *o)
+{
+    wos_timed *call;
+    apr_status_t unused;
+    sc_job *j;
+    wos_rv rv;
+
+    if (!cs->timer || wos_timed_create(cs->timer, &call) != WOS_OK) {
+        o->why = "cannot start a bounded call";
+        return WOS_EUNAVAIL;
+    }
+    j = apr_pcalloc(wos_timed_pool(call), sizeof(*j));
+    j->st = &cs->primary;
+    j->s = cs->s;
+    j->o = *o;
+    j->o.key = apr_pstrdup(wos_timed_pool(call), o->key);
+    j->o.val = o->val ? apr_pmemdup(wos_timed_pool(call), o->val, o->len) : NULL;
+    if (wos_timed_run(call, sc_run, j, cs->timeout_ms, &unused) != WOS_OK) {
+        o->why = apr_psprintf(p, "no answer within %ld ms", cs->timeout_ms);
+        return WOS_EUNAVAIL;
+    }
+    rv = j->rv;
+    o->why = j->o.why ? apr_pstrdup(p, j->o.why) : NULL;
+    if (rv == WOS_OK && j->o.out) {
+        o->out = apr_pstrmemdup(p, j->o.out, j->o.out_len);
+        o->out_len = j->o.out_len;
+    }
+    wos_timed_destroy(call);
+    return rv;
+}
+
+/* The module's redis store. */
+static wos_rv redis_op(cache_state *cs, apr_pool_t *p, op *o)
+{
+    const wos_cache *c;
+    wos_rv rv = WOS_EUNAVAIL;
+
+    if (!cs->redis) {
+        o->why = "no store in this process";
+        return rv;
+    }
+    c = wos_redis_cache(cs->redis);
+    switch (o->kind) {
+    case OP_GET:       rv = c->get(c, p, o->key, o->max_len, &o->out, &o->out_len); break;
+    case OP_SET:       rv = c->set(c, p, o->key, o->val, o->len, o->expiry); break;
+    case OP_ADD:       rv = c->add(c, p, o->key, o->val, o->len, o->expiry); break;
+    case OP_REMOVE:    rv = c->remove(c, p, o->key); break;
+    case OP_REMOVE_IF: rv = c->remove_if(c, p, o->key, o->val, o->len); break;
+    }
+    if (rv == WOS_EUNAVAIL)
+        o->why = wos_redis_last_error(cs->redis, p);
+    return rv;
+}
+
+static wos_rv shared_op(cache_state *cs, apr_pool_t *p, op *o)
+{
+    op sc = *o;
+    wos_rv rv;
+
+    if (cs->redis_cfg)
+        return redis_op(cs, p, o);
+    if (sc.kind == OP_SET || sc.kind == OP_ADD) {
+        if (!(sc.expiry = shared_expiry(o->expiry)))
+            return WOS_OK;              /* expired already: nothing to keep */
+    }
+    rv = socache_op(cs, p, &sc);
+    o->out = sc.out;
+    o->out_len = sc.out_len;
+    o->why = sc.why;
+    return rv;
+}
+
+/* What a shared call's outcome means for the breaker, the log and the counters. */
+static void outcome(cache_state *cs, apr_pool_t *p, wos_breaker_route route, const op *o,
+                    int ok)
+{
+    wos_breaker_change ch = wos_breaker_report(cs->breaker, route, ok, apr_time_now(),
+                                               WOS_BREAKER_OPEN_MS);
+
+    if (!ok) {
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_FAILURES);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
+                     "WOS01801: shared cache %s: %s failed: %s", cs->spec, OP_NAME[o->kind],
+                     o->why ? o->why : "unknown");
+    }
+    if (ch == WOS_BREAKER_OPENED) {
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_OUTAGES);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cs->s,
+                     "WOS00801: shared cache %s failed (%s: %s); %s until it answers again "
+                     "(tried again every %d s)", cs->spec, OP_NAME[o->kind],
+                     o->why ? o->why : "unknown",
+                     cs->local.inst ? "this server uses its own local cache "
+                                      "(single flight among its own processes only)"
+                                    : "each process acts alone",
+                     WOS_BREAKER_OPEN_MS / 1000);
+    }
+    else if (ch == WOS_BREAKER_CLOSED) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
+                     "WOS00803: shared cache %s answers again; using it", cs->spec);
+    }
+    (void)p;
+}
+
+/* An operation on the shared store while the breaker lets it, else the local one. */
+static wos_rv run_op(cache_state *cs, apr_pool_t *p, op *o)
+{
+    wos_breaker_route route;
+    wos_rv rv;
+
+    if (!cs->shared)
+        return local_op(cs, p, o);
+    route = wos_breaker_route_call(cs->breaker, apr_time_now(), WOS_BREAKER_OPEN_MS);
+    if (route == WOS_BREAKER_LOCAL) {
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_LOCAL);
+        return local_op(cs, p, o);
+    }
+    rv = shared_op(cs, p, o);
+    outcome(cs, p, route, o, rv != WOS_EUNAVAIL);
+    return rv == WOS_EUNAVAIL ? local_op(cs, p, o) : rv;
+}
+
 static wos_rv c_get(const wos_cache *c, apr_pool_t *p, const char *key,
                     apr_size_t max_len, char **val, apr_size_t *len)
 {
-    cache_state *cs = c->baton;
-    unsigned int n = (unsigned int)max_len;
-    unsigned char *buf = apr_palloc(p, max_len + 1);
-    apr_status_t st = APR_NOTFOUND;
-    const store *from = &cs->primary;
+    op o = {OP_GET, key, NULL, 0, 0, max_len, NULL, 0, NULL};
 
-    if (!cs->primary.inst)
+    if (run_op(c->baton, p, &o) != WOS_OK)
         return WOS_ENOKEY;
-    if (primary_usable(cs)) {
-        lock(from);
-        st = st_get(from, cs->s, p, key, buf, &n);
-        unlock(from);
-        if (st == APR_SUCCESS)
-            primary_worked(cs, p);
-        else if (cs->shared && !benign(st))
-            primary_failed(cs, p, st, "read");
-    }
-    else {
-        st = APR_EGENERAL;
-    }
-    if (cs->shared && !benign(st)) {
-        if (!cs->local.inst)
-            return WOS_ENOKEY;
-        from = &cs->local;
-        n = (unsigned int)max_len;
-        lock(from);
-        st = st_get(from, cs->s, p, key, buf, &n);
-        unlock(from);
-    }
-    if (st != APR_SUCCESS)
-        return WOS_ENOKEY;
-    buf[n] = '\0';
-    *val = (char *)buf;
-    *len = n;
+    *val = o.out;
+    *len = o.out_len;
     return WOS_OK;
 }
 
@@ -218,101 +363,46 @@ static wos_rv c_set(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
     cache_state *cs = c->baton;
-    apr_status_t st = APR_EGENERAL;
+    op o = {OP_SET, key, val, len, expiry, 0, NULL, 0, NULL};
 
-    if (!cs->primary.inst)
-        return WOS_EUNAVAIL;
-    if (cs->shared && primary_usable(cs)) {
-        apr_time_t e = shared_expiry(expiry);
-        if (!e)
-            return WOS_OK;              /* expired already: nothing to keep */
-        st = st_put(&cs->primary, cs->s, p, key, val, len, e);
-        if (st == APR_SUCCESS) {
-            primary_worked(cs, p);
-            return WOS_OK;
-        }
-        primary_failed(cs, p, st, "store");
-    }
-    if (cs->shared) {
-        if (!cs->local.inst)
-            return WOS_EUNAVAIL;
-        lock(&cs->local);
-        st = st_put(&cs->local, cs->s, p, key, val, len, expiry);
-        unlock(&cs->local);
-        return st == APR_SUCCESS ? WOS_OK : WOS_EUNAVAIL;
-    }
-    lock(&cs->primary);
-    st = st_put(&cs->primary, cs->s, p, key, val, len, expiry);
-    unlock(&cs->primary);
-    if (st != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
+    if (run_op(cs, p, &o) == WOS_OK)
+        return WOS_OK;
+    if (!cs->shared)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cs->s,
                      "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
-                     cs->primary.provider->name, (unsigned long)len);
-        return WOS_EUNAVAIL;
-    }
-    return WOS_OK;
+                     cs->primary.name, (unsigned long)len);
+    return WOS_EUNAVAIL;
 }
 
 /*
- * Store only if absent. Atomic under the mutex (shmcb); on a shared store a
- * window remains between the check and the store (WOS_CACHE_RACY_ADD). When
- * no store can take it the caller proceeds alone rather than wait forever.
+ * Store only if absent. Atomic on the module's redis and under the mutex
+ * (shmcb); through mod_socache a window remains between the check and the
+ * store (WOS_CACHE_RACY_ADD). When no store can take it the caller proceeds
+ * alone rather than wait forever.
  */
 static wos_rv c_add(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
-    cache_state *cs = c->baton;
-    apr_status_t st;
+    op o = {OP_ADD, key, val, len, expiry, 0, NULL, 0, NULL};
 
-    if (!cs->primary.inst)
-        return WOS_OK;                  /* no cache: every process acts alone */
-    if (!cs->shared) {
-        st = st_add(&cs->primary, cs->s, p, key, val, len, expiry);
-        return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
-    }
-    if (primary_usable(cs)) {
-        apr_time_t e = shared_expiry(expiry);
-        if (!e)
-            return WOS_OK;
-        st = st_add(&cs->primary, cs->s, p, key, val, len, e);
-        if (st == APR_SUCCESS || st == APR_EEXIST) {
-            primary_worked(cs, p);
-            return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
-        }
-        primary_failed(cs, p, st, "add");
-    }
-    if (!cs->local.inst)
-        return WOS_OK;
-    return st_add(&cs->local, cs->s, p, key, val, len, expiry) == APR_EEXIST ? WOS_EBUSY
-                                                                             : WOS_OK;
+    return run_op(c->baton, p, &o) == WOS_EBUSY ? WOS_EBUSY : WOS_OK;
 }
 
 static wos_rv c_remove(const wos_cache *c, apr_pool_t *p, const char *key)
 {
-    cache_state *cs = c->baton;
-    const store *from = &cs->primary;
-    apr_status_t st;
+    op o = {OP_REMOVE, key, NULL, 0, 0, 0, NULL, 0, NULL};
 
-    if (!cs->primary.inst)
-        return WOS_OK;
-    if (cs->shared && !primary_usable(cs))
-        from = cs->local.inst ? &cs->local : NULL;
-    if (!from)
-        return WOS_OK;
-    lock(from);
-    st = from->provider->remove(from->inst, cs->s, (const unsigned char *)key,
-                                (unsigned int)strlen(key), p);
-    unlock(from);
-    if (from == &cs->primary && cs->shared && !benign(st)) {
-        primary_failed(cs, p, st, "remove");
-        if (cs->local.inst) {
-            lock(&cs->local);
-            cs->local.provider->remove(cs->local.inst, cs->s, (const unsigned char *)key,
-                                       (unsigned int)strlen(key), p);
-            unlock(&cs->local);
-        }
-    }
+    run_op(c->baton, p, &o);
     return WOS_OK;
+}
+
+/* Remove a lock only while it holds the holder's value: one step on redis. */
+static wos_rv c_remove_if(const wos_cache *c, apr_pool_t *p, const char *key,
+                          const char *val, apr_size_t len)
+{
+    op o = {OP_REMOVE_IF, key, val, len, 0, 0, NULL, 0, NULL};
+
+    return run_op(c->baton, p, &o);
 }
 
 int wos_cache_pre_config(apr_pool_t *pconf)
@@ -489,11 +579,12 @@ static void seam(wos_cache *c, cache_state *cs)
 {
     memset(c, 0, sizeof(*c));
     c->baton = cs;
-    c->flags = cs->shared ? WOS_CACHE_RACY_ADD : 0;
+    c->flags = cs->shared && !cs->redis_cfg ? WOS_CACHE_RACY_ADD : 0;
     c->get = c_get;
     c->set = c_set;
     c->add = c_add;
     c->remove = c_remove;
+    c->remove_if = c_remove_if;
 }
 
 /*
@@ -536,17 +627,38 @@ static int open_keys_store(apr_pool_t *pconf, server_rec *s, cache_state *main_c
     return OK;
 }
 
-int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
+/* The module's redis: its settings checked now, connected per process (child_init). */
+static int open_redis(cache_state *cs, const wos_srv_cfg *sc, apr_pool_t *pconf, server_rec *s)
 {
-    wos_srv_cfg *sc = wos_scfg(s);
-    const char *name = sc->cache_name ? sc->cache_name : "shmcb";
-    cache_state *cs = apr_pcalloc(pconf, sizeof(*cs));
-    server_rec *v;
+    wos_redis_cfg *rc = apr_pcalloc(pconf, sizeof(*rc));
+    const char *err = NULL;
+    apr_pool_t *trial;
+    wos_redis *r;
+    wos_rv rv;
+
+    rc->hosts = sc->redis_hosts;
+    rc->timeout_ms = cs->timeout_ms;
+    rc->username = sc->cache_username;
+    rc->password = sc->cache_password;
+    rc->tls = sc->redis_tls;
+    rc->ca_file = sc->cache_ca_file;
+    if (apr_pool_create(&trial, pconf) != APR_SUCCESS)
+        return 500;
+    rv = wos_redis_create(trial, rc, &r, &err);     /* connects nothing */
+    apr_pool_destroy(trial);
+    if (rv != WOS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "WOS01802: WorkOSCache %s: %s", cs->spec, err);
+        return 500;
+    }
+    cs->redis_cfg = rc;
+    return OK;
+}
+
+static int open_socache(cache_state *cs, const wos_srv_cfg *sc, apr_pool_t *pconf, server_rec *s)
+{
+    const char *name = cs->primary.name;
     int rv;
 
-    cs->s = s;
-    cs->spec = sc->cache_spec ? sc->cache_spec : name;
-    cs->primary.name = name;
     cs->primary.provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                               AP_SOCACHE_PROVIDER_VERSION);
     if (!cs->primary.provider) {
@@ -558,8 +670,55 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     if ((rv = store_open(&cs->primary, cs->spec, sc->cache_args, NULL, pconf, s)) != OK)
         return rv;
     cs->shared = !(cs->primary.provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE);
+    return OK;
+}
+
+/* The breaker's state, in memory every process of the server shares (made
+ * once, kept in the process pool; closed again by each configuration). */
+static int open_breaker(cache_state *cs, server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    void *data = NULL;
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    apr_pool_userdata_get(&data, BREAKER_SHM_KEY, pp);
+    if (!(shm = data)) {
+        if ((rv = apr_shm_create(&shm, sizeof(wos_breaker), NULL, pp)) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                         "WOS01803: cannot create the shared memory of the cache's breaker");
+            return 500;
+        }
+        apr_pool_userdata_set(shm, BREAKER_SHM_KEY, apr_pool_cleanup_null, pp);
+    }
+    cs->breaker = apr_shm_baseaddr_get(shm);
+    wos_breaker_init(cs->breaker);
+    return OK;
+}
+
+int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    wos_srv_cfg *sc = wos_scfg(s);
+    const char *name = sc->cache_name ? sc->cache_name : "shmcb";
+    cache_state *cs = apr_pcalloc(pconf, sizeof(*cs));
+    server_rec *v;
+    int rv;
+
+    cs->s = s;
+    cs->spec = sc->cache_spec ? sc->cache_spec : name;
+    cs->primary.name = name;
+    cs->timeout_ms = wos_cfg_int(sc->cache_timeout_ms, WOS_REDIS_DEFAULT_TIMEOUT_MS);
+    cs->shared = sc->redis_hosts != NULL;
+    rv = cs->shared ? open_redis(cs, sc, pconf, s) : open_socache(cs, sc, pconf, s);
+    if (rv != OK)
+        return rv;
+    if (!cs->redis_cfg && (sc->cache_password || sc->cache_username || sc->cache_ca_file))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "WOS01804: WorkOSCachePassword, WorkOSCacheUsername and "
+                     "WorkOSCacheCAFile apply to WorkOSCache redis: and rediss: only; "
+                     "ignored with %s", cs->spec);
     apr_pool_cleanup_register(pconf, cs, cache_destroy, apr_pool_cleanup_null);
-    if (cs->shared && (rv = open_local(cs, pconf, s)) != OK)
+    if (cs->shared && ((rv = open_local(cs, pconf, s)) != OK || (rv = open_breaker(cs, s)) != OK))
         return rv;
     seam(&sc->cache, cs);
     if ((rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
@@ -595,6 +754,19 @@ static apr_status_t algs_release(void *unused)
     return APR_SUCCESS;
 }
 
+/* This process's connections to the module's redis, or its bounded mod_socache calls. */
+static void child_init_shared(cache_state *cs, apr_pool_t *pchild, server_rec *s)
+{
+    const char *err = NULL;
+
+    if (cs->redis_cfg && wos_redis_create(pchild, cs->redis_cfg, &cs->redis, &err) != WOS_OK)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "WOS01805: WorkOSCache %s: cannot set up this process's store (%s); "
+                     "it uses the local cache", cs->spec, err);
+    if (cs->shared && !cs->redis_cfg)
+        wos_timer_create(pchild, WOS_CACHE_MAX_HUNG, &cs->timer);
+}
+
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
@@ -612,6 +784,7 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
         reopen_mutex(&cs->local.mutex, pchild, s);
         if (keys_cs && keys_cs != cs)
             reopen_mutex(&keys_cs->primary.mutex, pchild, s);
+        child_init_shared(cs, pchild, s);
     }
 
     /* Registered first, so it runs last: after the stores and caches that use them. */

@@ -107,6 +107,8 @@ static int check_cache(apr_pool_t *ptemp, server_rec *s)
     ap_socache_instance_t *inst = NULL;
     const char *err;
 
+    if (sc->redis_hosts)
+        return 0;               /* the module's own redis: checked when it was read */
     prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION);
     if (!prov) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_ERR, 0, NULL,

@@ -12,6 +12,7 @@
 #include "mod_auth_workos.h"
 #include "wos_backend.h"
 #include "wos_cookie.h"
+#include "wos_redis.h"
 #include "wos_seal.h"
 
 #define DFLT_COOKIE_NAME "wos-session"
@@ -89,6 +90,7 @@ void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
     wos_srv_cfg *c = apr_pcalloc(p, sizeof(wos_srv_cfg));
     c->session_cache_size = WOS_UNSET;
+    c->cache_timeout_ms = WOS_UNSET;
     return c;
 }
 
@@ -481,20 +483,94 @@ static const char *set_session_cache(cmd_parms *cmd, void *m, const char *arg)
     return err ? err : parse_int(cmd, arg, 0, 1000000, &wos_scfg(cmd->server)->session_cache_size);
 }
 
+/* redis:host[:port][,...] and rediss:... name the module's own store. */
+static const char *set_redis(cmd_parms *cmd, wos_srv_cfg *s, const char *list, int tls)
+{
+    const char *err = NULL;
+
+    if (tls && !wos_redis_tls_available())
+        return "WorkOSCache rediss: this build has no TLS for redis (hiredis_ssl was not "
+               "found when it was built; hiredis >= 1.0 has it)";
+    if (wos_redis_parse_hosts(cmd->pool, list, &s->redis_hosts, &err) != WOS_OK)
+        return apr_psprintf(cmd->pool, "WorkOSCache %s: %s", tls ? "rediss" : "redis", err);
+    s->redis_tls = tls;
+    s->cache_name = tls ? "rediss" : "redis";
+    s->cache_args = list;
+    return NULL;
+}
+
+/*
+ * WorkOSCache redis:host[:port][,host[:port]...] | rediss:... (the module's
+ * store) | socache:provider[:args] | provider[:args] (mod_socache, as before;
+ * only "redis" now means the module's own store).
+ */
 static const char *set_cache(cmd_parms *cmd, void *m, const char *arg)
 {
     wos_srv_cfg *s = wos_scfg(cmd->server);
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    const char *colon = strchr(arg, ':');
+    const char *spec = arg, *colon;
 
     if (err)
         return err;
     s->cache_spec = arg;
-    s->cache_name = colon ? apr_pstrmemdup(cmd->pool, arg, (apr_size_t)(colon - arg)) : arg;
+    s->redis_hosts = NULL;
+    if (strncmp(arg, "redis:", 6) == 0 || strncmp(arg, "rediss:", 7) == 0)
+        return set_redis(cmd, s, strchr(arg, ':') + 1, arg[5] == 's');
+    if (!strcmp(arg, "redis") || !strcmp(arg, "rediss"))
+        return "WorkOSCache redis: the store's host[:port] is required (redis:127.0.0.1:6379)";
+    if (strncmp(arg, "socache:", 8) == 0)
+        spec = arg + 8;
+    colon = strchr(spec, ':');
+    s->cache_name = colon ? apr_pstrmemdup(cmd->pool, spec, (apr_size_t)(colon - spec)) : spec;
     s->cache_args = colon ? colon + 1 : NULL;
     if (!*s->cache_name)
         return "WorkOSCache: a mod_socache provider name is required (e.g. shmcb)";
     return NULL;
+}
+
+/* WorkOSCacheTimeout 200 | 200ms | 2s: connect and each call to a shared store. */
+static const char *set_cache_timeout(cmd_parms *cmd, void *m, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    char *end;
+    double v;
+
+    if (err)
+        return err;
+    v = strtod(arg, &end);
+    if (end != arg && !strcmp(end, "s"))
+        v *= 1000;
+    else if (end == arg || (*end && strcmp(end, "ms")))
+        v = -1;
+    if (v < 10 || v > 60000)
+        return apr_psprintf(cmd->pool, "WorkOSCacheTimeout: '%s' is not a time between "
+                            "10ms and 60s (e.g. 200ms, 2s; a bare number is milliseconds)", arg);
+    wos_scfg(cmd->server)->cache_timeout_ms = (int)v;
+    return NULL;
+}
+
+/* WorkOSCachePassword / WorkOSCacheUsername / WorkOSCacheCAFile (cmd->info: which). */
+static const char *set_cache_auth(cmd_parms *cmd, void *m, const char *arg)
+{
+    wos_srv_cfg *s = wos_scfg(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_finfo_t fi;
+
+    if (err)
+        return err;
+    switch ((long)cmd->info) {
+    case 0:
+        return resolve_secret(cmd, arg, &s->cache_password);
+    case 1:
+        s->cache_username = arg;
+        return NULL;
+    default:
+        s->cache_ca_file = ap_server_root_relative(cmd->pool, arg);
+        if (!s->cache_ca_file
+            || apr_stat(&fi, s->cache_ca_file, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS)
+            return apr_psprintf(cmd->pool, "WorkOSCacheCAFile: cannot read %s", arg);
+        return NULL;
+    }
 }
 
 #define OFF(f) (void *)APR_OFFSETOF(wos_dir_cfg, f)
@@ -548,7 +624,16 @@ const command_rec wos_cmds[] = {
     AP_INIT_TAKE1("WorkOSCAFile", set_ca_file, NULL, WOS_CONF,
                   "CA bundle for TLS to WorkOS (default: the system's)"),
     AP_INIT_TAKE1("WorkOSCache", set_cache, NULL, RSRC_CONF,
-                  "Shared cache: a mod_socache provider[:args] (default shmcb)"),
+                  "Shared cache: redis:host[:port][,...], rediss:..., or a mod_socache "
+                  "provider[:args], also as socache:provider[:args] (default shmcb)"),
+    AP_INIT_TAKE1("WorkOSCacheTimeout", set_cache_timeout, NULL, RSRC_CONF,
+                  "Connect and call timeout of a shared cache (default 200ms)"),
+    AP_INIT_TAKE1("WorkOSCachePassword", set_cache_auth, (void *)0, RSRC_CONF,
+                  "Password for redis AUTH: a literal, env:NAME or file:/path"),
+    AP_INIT_TAKE1("WorkOSCacheUsername", set_cache_auth, (void *)1, RSRC_CONF,
+                  "User name for redis AUTH (redis 6 ACL; default none)"),
+    AP_INIT_TAKE1("WorkOSCacheCAFile", set_cache_auth, (void *)2, RSRC_CONF,
+                  "CA bundle for TLS to redis (rediss:; default: the system's)"),
     AP_INIT_TAKE1("WorkOSSessionCache", set_session_cache, NULL, RSRC_CONF,
                   "Verified sessions each process remembers (default 1024; 0 turns it off)"),
     AP_INIT_TAKE1("WorkOSRedirectURI", set_endpoint, OFF(redirect_uri), WOS_CONF,

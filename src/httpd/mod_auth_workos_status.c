@@ -64,6 +64,15 @@ static const struct {
     [WOS_STAT_SIGN_OUTS] = {"sign_outs", "workos_sign_outs_total", NULL, "Sign-outs."},
     [WOS_STAT_ORG_SWITCHES] = {"org_switches", "workos_org_switches_total", NULL,
                                "Completed organization switches."},
+    [WOS_STAT_CACHE_FAILURES] = {"shared_cache_failures", "workos_shared_cache_failures_total",
+                                 NULL, "Calls to the shared cache that failed or timed out."},
+    [WOS_STAT_CACHE_OUTAGES] = {"shared_cache_outages", "workos_shared_cache_outages_total",
+                                NULL, "Times the shared cache was found down (the circuit "
+                                      "breaker opened)."},
+    [WOS_STAT_CACHE_LOCAL] = {"shared_cache_local_calls",
+                              "workos_shared_cache_local_calls_total", NULL,
+                              "Cache calls served by the local cache while the shared one "
+                              "was down."},
 };
 
 int wos_status_post_config(apr_pool_t *pconf, server_rec *s)

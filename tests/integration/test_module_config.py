@@ -112,6 +112,23 @@ BAD = {
                                "WOS00702: WorkOSCache nosuchprovider: "),
     "cache-bad-shmcb-size": ("WorkOSCache shmcb:{dir}/cache(lots)\n" + in_location(*AUTH),
                              "WOS00703: WorkOSCache shmcb:"),
+    "cache-redis-no-host": ("WorkOSCache redis:\n", "WorkOSCache redis"),
+    "cache-redis-bare": ("WorkOSCache redis\n", "WorkOSCache redis"),
+    "cache-redis-bad-port": ("WorkOSCache redis:127.0.0.1:99999\n", "WorkOSCache redis"),
+    "cache-redis-empty-item": ("WorkOSCache redis:127.0.0.1:6379,\n", "WorkOSCache redis"),
+    "cache-socache-unknown": ("WorkOSCache socache:nosuchprovider\n" + in_location(*AUTH),
+                              "WOS00702: WorkOSCache socache:nosuchprovider: "),
+    "cache-timeout-text": ("WorkOSCacheTimeout soon\n", "WorkOSCacheTimeout"),
+    "cache-timeout-too-long": ("WorkOSCacheTimeout 61s\n", "WorkOSCacheTimeout"),
+    "cache-timeout-too-short": ("WorkOSCacheTimeout 5ms\n", "WorkOSCacheTimeout"),
+    "cache-timeout-in-location": (in_location(*AUTH, "WorkOSCacheTimeout 1s"),
+                                  "WorkOSCacheTimeout"),
+    "cache-password-env-unset": ("WorkOSCachePassword env:WOS_IT_NOT_SET_ANYWHERE\n",
+                                 "WorkOSCachePassword"),
+    "cache-password-file-missing": ("WorkOSCachePassword file:/nonexistent/wos/pw\n",
+                                    "WorkOSCachePassword"),
+    "cache-ca-file-missing": ("WorkOSCacheCAFile /nonexistent/wos/ca.pem\n",
+                              "WorkOSCacheCAFile"),
 }
 
 
@@ -133,6 +150,11 @@ GOOD = {
                          f"{EXACT}\n",
     "api-key-literal": "WorkOSAPIKey sk_test_literal_value_123\n",
     "api-key-file": "WorkOSAPIKey file:{dir}/apikey\n",
+    "cache-redis": "WorkOSCache redis:127.0.0.1:6379,[::1]:6380,redis.invalid\n"
+                   "WorkOSCacheTimeout 2s\nWorkOSCachePassword file:{dir}/password\n"
+                   "WorkOSCacheUsername wos\n",
+    "cache-redis-timeout-ms": "WorkOSCache redis:127.0.0.1\nWorkOSCacheTimeout 150\n",
+    "cache-socache-shmcb": "WorkOSCache socache:shmcb\nWorkOSCacheTimeout 300ms\n",
     "every-directive": """WorkOSAPIBaseURL https://api.workos.com/
 WorkOSCookieName app_session
 WorkOSCookieDomain example.com

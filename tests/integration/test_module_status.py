@@ -16,7 +16,8 @@ KEYS = ["authenticated", "anonymous", "invalid", "ended", "unavailable", "no_key
         "cache_hits", "refreshed", "refresh_calls", "refresh_failed_invalid_grant",
         "refresh_failed_rejected", "refresh_failed_unavailable", "refresh_failed_module_refused",
         "jwks_fetches",
-        "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches"]
+        "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches",
+        "shared_cache_failures", "shared_cache_outages", "shared_cache_local_calls"]
 # The Prometheus series of each JSON key, as README.md lists them.
 SERIES = {
     **{k: f'workos_requests_total{{outcome="{k}"}}'
@@ -33,6 +34,9 @@ SERIES = {
     "sign_in_failures": "workos_sign_in_failures_total",
     "sign_outs": "workos_sign_outs_total",
     "org_switches": "workos_org_switches_total",
+    "shared_cache_failures": "workos_shared_cache_failures_total",
+    "shared_cache_outages": "workos_shared_cache_outages_total",
+    "shared_cache_local_calls": "workos_shared_cache_local_calls_total",
 }
 
 

@@ -1,5 +1,7 @@
-"""Several servers sharing one cache: WorkOSCache redis:host:port and
-memcache:host:port, through httpd's mod_socache_redis and mod_socache_memcache.
+"""Several servers sharing one cache through httpd's mod_socache_redis and
+mod_socache_memcache: WorkOSCache socache:redis:host:port and memcache:host:port
+(the module's own redis store, WorkOSCache redis:, is tested in
+test_redis_store.py).
 
 Each store runs as a real redis-server or memcached on a free loopback port
 (started here with a scratch directory, stopped at the end), and two httpd
@@ -177,7 +179,7 @@ def cache_conf(kind, port):
     process drop connections that went stale in a store restart."""
     if kind == "redis":
         return (f'LoadModule socache_redis_module "{MODDIR}/mod_socache_redis.so"\n'
-                f"RedisConnPoolTTL 1\nWorkOSCache redis:127.0.0.1:{port}\n")
+                f"RedisConnPoolTTL 1\nWorkOSCache socache:redis:127.0.0.1:{port}\n")
     return (f'LoadModule socache_memcache_module "{MODDIR}/mod_socache_memcache.so"\n'
             f"MemcacheConnTTL 1\nWorkOSCache memcache:127.0.0.1:{port}\n")
 

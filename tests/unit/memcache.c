@@ -134,6 +134,28 @@ static wos_rv mc_remove(const wos_cache *c, apr_pool_t *p, const char *key)
     return rv;
 }
 
+static wos_rv mc_remove_if(const wos_cache *c, apr_pool_t *p, const char *key,
+                          const char *val, apr_size_t len)
+{
+    wos_memcache *m = self(c);
+    wos_rv rv = WOS_EUNAVAIL;
+    entry *e;
+
+    (void)p;
+    apr_thread_mutex_lock(m->mu);
+    m->counts.remove_ifs++;
+    if (!(m->failing & WOS_MC_REMOVE)) {
+        rv = WOS_ENOKEY;
+        if ((e = live(m, key)) != NULL) {
+            rv = e->len == len && memcmp(e->val, val, len) == 0 ? WOS_OK : WOS_EBUSY;
+            if (rv == WOS_OK)
+                apr_hash_set(m->entries, key, APR_HASH_KEY_STRING, NULL);
+        }
+    }
+    apr_thread_mutex_unlock(m->mu);
+    return rv;
+}
+
 wos_memcache *wos_memcache_create(apr_pool_t *p)
 {
     apr_pool_t *sub;
@@ -151,6 +173,7 @@ wos_memcache *wos_memcache_create(apr_pool_t *p)
     m->cache.set = mc_set;
     m->cache.add = mc_add;
     m->cache.remove = mc_remove;
+    m->cache.remove_if = mc_remove_if;
     return m;
 }
 

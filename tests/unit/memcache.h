@@ -2,7 +2,8 @@
  * memcache.h: an in-memory wos_cache for the unit tests, standing in for the
  * shared socache of the module. Entries have an absolute expiry, a mutex
  * makes it safe to share between threads (each thread playing a worker
- * process), counters record how it was used, and a test can make operations
+ * process), counters record how it was used (add and remove_if are atomic,
+ * as on the module's redis store), and a test can make operations
  * fail, evict entries, move its clock forward, or inspect every entry.
  */
 #ifndef WOS_MEMCACHE_H
@@ -14,14 +15,14 @@ typedef struct wos_memcache wos_memcache;
 
 /** How often each operation was called (also the failed calls). */
 typedef struct wos_memcache_counts {
-    int gets, sets, adds, removes;
+    int gets, sets, adds, removes, remove_ifs;
 } wos_memcache_counts;
 
 /** Operations that wos_memcache_fail can make fail. */
 #define WOS_MC_GET    0x01
 #define WOS_MC_SET    0x02
 #define WOS_MC_ADD    0x04
-#define WOS_MC_REMOVE 0x08
+#define WOS_MC_REMOVE 0x08   /**< remove and remove_if */
 
 /** A cache living in a subpool of @p p (destroyed with it); NULL on failure. */
 wos_memcache *wos_memcache_create(apr_pool_t *p);

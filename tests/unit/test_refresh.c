@@ -320,6 +320,15 @@ START_TEST(memcache_semantics)
     ck_assert_int_eq(n.sets, 1);
     ck_assert_int_eq(n.adds, 2);
     ck_assert_int_eq(n.removes, 1);
+    /* remove_if: only the value it holds */
+    ck_assert_int_eq(c->remove_if(c, tp, "k", "v", 1), WOS_ENOKEY);
+    ck_assert_int_eq(c->set(c, tp, "k", "mine", 4, later), WOS_OK);
+    ck_assert_int_eq(c->remove_if(c, tp, "k", "mind", 4), WOS_EBUSY);
+    ck_assert_int_eq(c->remove_if(c, tp, "k", "min", 3), WOS_EBUSY);
+    ck_assert_int_eq(c->get(c, tp, "k", 100, &val, &len), WOS_OK);
+    ck_assert_int_eq(c->remove_if(c, tp, "k", "mine", 4), WOS_OK);
+    ck_assert_int_eq(c->get(c, tp, "k", 100, &val, &len), WOS_ENOKEY);
+    ck_assert_int_eq(wos_memcache_get_counts(m).remove_ifs, 4);
 }
 END_TEST
 
@@ -1048,6 +1057,69 @@ START_TEST(late_refusal_never_hides_success)
 }
 END_TEST
 
+/* ---- the lock released by its holder only (remove_if) ------------------------ */
+
+static int find_lock(void *baton, const char *key, const char *val, apr_size_t len,
+                     apr_time_t expiry)
+{
+    const char **out = baton;
+
+    (void)val, (void)len, (void)expiry;
+    if (!strstr(key, ":lock"))
+        return 0;
+    *out = apr_pstrdup(tp, key);
+    return 1;
+}
+
+/* The holder releases in one step (compare and delete), not a look and a remove. */
+START_TEST(holder_releases_in_one_step)
+{
+    fixture *f = fixture_new(WOS_OK);
+    call_result c = do_refresh(tp, f, OLD_RT, NULL);
+    wos_memcache_counts n = wos_memcache_get_counts(f->mc);
+
+    ck_assert_int_eq(c.rv, WOS_OK);
+    ck_assert_int_eq(n.remove_ifs, 1);
+    ck_assert_int_eq(n.removes, 0);
+    ck_assert_int_eq(wos_memcache_evict(f->mc, ":lock"), 0);
+}
+END_TEST
+
+/* A lock that expired and was taken by another caller while ours called
+ * WorkOS stays: the holder's release removes its own value only. */
+START_TEST(release_leaves_a_later_holders_lock)
+{
+    fixture *f = fixture_new(WOS_OK);
+    volatile apr_uint32_t gate = 1;
+    worker holder = {0};
+    const char *key = NULL;
+    apr_thread_t *th;
+    apr_status_t st;
+    char *val;
+    apr_size_t len;
+
+    f->up.block = 1;
+    holder.f = f;
+    holder.token = OLD_RT;
+    holder.gate = &gate;
+    ck_assert_int_eq(apr_pool_create(&holder.pool, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_thread_create(&th, NULL, refresh_thread, &holder, tp), APR_SUCCESS);
+    while (calls(f) == 0)
+        apr_sleep(apr_time_from_msec(5));
+    wos_memcache_each(f->mc, find_lock, &key);
+    ck_assert_ptr_nonnull(key);
+    f->ctx.cache->set(f->ctx.cache, tp, key, "later-holder", 12,
+                      apr_time_now() + apr_time_from_sec(60));
+    apr_atomic_set32(&f->up.release, 1);
+    apr_thread_join(&st, th);
+
+    ck_assert_int_eq(holder.out.rv, WOS_OK);
+    ck_assert_int_eq(f->ctx.cache->get(f->ctx.cache, tp, key, 64, &val, &len), WOS_OK);
+    ck_assert_str_eq(val, "later-holder");
+    ck_assert_int_eq(wos_memcache_get_counts(f->mc).remove_ifs, 1);
+}
+END_TEST
+
 static Suite *refresh_suite(void)
 {
     Suite *s = suite_create("refresh");
@@ -1072,6 +1144,8 @@ static Suite *refresh_suite(void)
     tcase_add_test(conc, sixteen_threads_one_upstream_call);
     tcase_add_test(conc, concurrent_terminal_error_shared_with_waiters);
     tcase_add_test(conc, waiter_times_out_without_result);
+    tcase_add_test(conc, holder_releases_in_one_step);
+    tcase_add_test(conc, release_leaves_a_later_holders_lock);
     suite_add_tcase(s, mc);
     suite_add_tcase(s, one);
     suite_add_tcase(s, sec);
