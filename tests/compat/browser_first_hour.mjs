@@ -152,7 +152,8 @@ try {
   if (withPhp) {
     const php = await page.goto(`${local}/app/index.php`);
     report('php-page', php.status() === 200
-           && (await text(page, '#remote-user')) === 'solo@example.com'
+           && (await text(page, '#remote-user')) === (await text(page, '#user-id'))
+           && (await text(page, '#user-id')).startsWith('user_')
            && (await text(page, '#organization-id')) === 'no organization'
            && (await text(page, '#greeting')).startsWith('Hello from PHP'),
            { status: php.status(), greeting: await text(page, '#greeting') });

@@ -57,7 +57,7 @@ def test_first_hour_logs(walk):
     """The refusal is logged at info with the requirement; nothing worse than
     httpd's own authorization line."""
     log = walk["error_log"].splitlines()
-    assert any("WOS01501: grace@example.com refused /admin/: Require workos-role admin not met"
+    assert any("WOS01501: user_01GRACE" in line and "refused /admin/: Require workos-role admin not met"
                in line and "[auth_workos:info]" in line for line in log), log[-20:]
     assert any("WOS01504: sign-in started at 127.0.0.1:" in line for line in log), log[-20:]
     bad = [line for line in log

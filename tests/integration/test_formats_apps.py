@@ -132,7 +132,7 @@ def module_identity(browser, email):
     static = browser.nav("/static/")
     assert static.status_code == 200 and "hello" in static.text, static.status_code
     env = client.cgi_env(browser.nav("/private/env.cgi"))
-    assert env["REMOTE_USER"] == email
+    assert env["WORKOS_USER_EMAIL"] == email
     assert env["WORKOS_USER_ID"] == fl.user(email)["id"]
     return env
 
@@ -220,7 +220,7 @@ def test_app_refreshes_and_the_module_reads_the_new_cookie(site, browser, emulat
     assert status == 200 and me["refreshed"] is True, me
     assert refreshes(emulator) == before + 1
     r = browser.nav("/private/env.cgi")
-    assert client.cgi_env(r)["REMOTE_USER"] == "grace@example.com"
+    assert client.cgi_env(r)["WORKOS_USER_EMAIL"] == "grace@example.com"
     assert fl.session_cookies(r, COOKIE) == []       # no refresh by the module
     assert refreshes(emulator) == before + 1
 
