@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "wos_authn.h"
+#include "wos_idpack.h"
 #include "wos_seal.h"
 
 static wos_rv open_cookie(apr_pool_t *p, const wos_authn_in *in, wos_session **s,
@@ -109,30 +110,86 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
 static int session_key(const wos_authn_in *in, const char *cookie,
                        unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    return in->vcache && cookie
+    return (in->vcache || in->scache) && cookie
            && wos_vcache_key_memo(in->memo, in->memo_pool, cookie, &in->settings,
                                   key) == WOS_OK;
 }
 
 /* Until when a verification holds: the token's expiry, less the refresh window. */
-static void remember(const wos_authn_in *in, const unsigned char *key,
+static void remember(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
                      const wos_authn_out *out)
 {
+    apr_int64_t until;
+
     if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
-    wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
-                   out->session, out->claims);
+    until = out->claims->exp - in->refresh_before;
+    if (in->vcache)
+        wos_vcache_put(in->vcache, key, until, out->session, out->claims);
+    if (in->scache)
+        wos_scache_put_session(in->scache, p, key, until, out->session, out->claims);
+}
+
+/* The shared cache keeps no tokens: the cookie it verified holds them. */
+static int add_tokens(apr_pool_t *p, const wos_authn_in *in, wos_session *s)
+{
+    wos_session *full;
+    const char *err;
+
+    if (open_cookie(p, in, &full, &err) != WOS_OK)
+        return 0;
+    s->access_token = full->access_token;
+    s->refresh_token = full->refresh_token;
+    return 1;
+}
+
+/* The shared cache's entry, copied into this process's cache in front of it. */
+static int recall_shared(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
+                         wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    apr_int64_t until;
+
+    if (!in->scache
+        || wos_scache_get_session(in->scache, p, key, wos_now_sec(), &s, &c,
+                                  &until) != WOS_OK
+        || (in->need_token && !add_tokens(p, in, s)))
+        return 0;
+    if (in->vcache)
+        wos_vcache_put(in->vcache, key, until, s, c);
+    out->session = s;
+    out->claims = c;
+    out->shared = 1;
+    return 1;
+}
+
+/* A local entry copied from the shared cache has no token to pass on. */
+static int recall_local(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
+                        wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    const apr_array_header_t *identity;
+
+    if (!in->vcache
+        || wos_vcache_get(in->vcache, p, key, wos_now_sec(), &s, &c, &identity) != WOS_OK
+        || (in->need_token && !s->access_token))
+        return 0;
+    out->session = s;
+    out->claims = c;
+    out->identity = identity;
+    return 1;
 }
 
 static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
                   wos_authn_out *out)
 {
-    if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims,
-                       &out->identity) != WOS_OK)
+    if (!recall_local(p, in, key, out) && !recall_shared(p, in, key, out))
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
-    out->reason = "valid session (cached)";
+    out->reason = out->shared ? "valid session (shared cache)" : "valid session (cached)";
     return 1;
 }
 
@@ -158,7 +215,7 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
     if (keyed && out->refreshed)
         keyed = session_key(in, out->new_cookie, key);
     if (keyed)
-        remember(in, key, out);
+        remember(p, in, key, out);
 }
 
 static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)

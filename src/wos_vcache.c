@@ -9,9 +9,6 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
-#include <openssl/evp.h>
-
-#include "wos_algs.h"
 #include "wos_claims.h"
 #include "wos_vcache.h"
 
@@ -67,39 +64,43 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* The settings into a digest: strings with their NUL, so no two sets read alike. */
-static int digest_settings(EVP_MD_CTX *md, const wos_vcache_settings *s)
+/*
+ * The one place that says which settings key an entry: every field of
+ * wos_vcache_settings goes in, strings with their NUL so no two sets read
+ * alike. A setting added to the struct must be added here and to
+ * same_numbers() (the memo).
+ */
+static void hash_settings(wos_siphash *h, const wos_vcache_settings *s)
 {
     const char *client = or_empty(s->client_id), *base = or_empty(s->base_url);
     apr_uint64_t v[4] = {(apr_uint32_t)s->skew, (apr_uint32_t)s->refresh_before,
                          (apr_uint64_t)(apr_uintptr_t)s->passwords,
                          (apr_uint64_t)(apr_uintptr_t)s->issuers};
 
-    return EVP_DigestUpdate(md, client, strlen(client) + 1) == 1
-           && EVP_DigestUpdate(md, base, strlen(base) + 1) == 1
-           && EVP_DigestUpdate(md, v, sizeof(v)) == 1;
+    wos_siphash_update(h, client, strlen(client) + 1);
+    wos_siphash_update(h, base, strlen(base) + 1);
+    wos_siphash_update(h, v, sizeof(v));
 }
 
 wos_rv wos_vcache_key(const char *cookie, const wos_vcache_settings *settings,
                       unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    const wos_algs *algs = wos_algs_get();
-    EVP_MD_CTX *md = algs ? EVP_MD_CTX_new() : NULL;
-    unsigned int n = 0;
-    int ok;
+    wos_siphash h;
 
-    ok = md && EVP_DigestInit_ex2(md, algs->sha256, NULL) == 1
-         && digest_settings(md, settings)
-         && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1
-         && EVP_DigestFinal_ex(md, key, &n) == 1 && n == WOS_VCACHE_KEY_LEN;
-    EVP_MD_CTX_free(md);
-    return ok ? WOS_OK : WOS_ECRYPTO;
+    if (!settings->hash_key)
+        return WOS_ECRYPTO;
+    wos_siphash_init(&h, settings->hash_key);
+    hash_settings(&h, settings);
+    wos_siphash_update(&h, cookie, strlen(cookie));
+    wos_siphash_final(&h, key);
+    return WOS_OK;
 }
 
 static int same_numbers(const wos_vcache_settings *a, const wos_vcache_settings *b)
 {
     return a->skew == b->skew && a->refresh_before == b->refresh_before
-           && a->passwords == b->passwords && a->issuers == b->issuers;
+           && a->passwords == b->passwords && a->issuers == b->issuers
+           && a->hash_key == b->hash_key;
 }
 
 wos_rv wos_vcache_key_memo(wos_vcache_memo *m, apr_pool_t *mp,

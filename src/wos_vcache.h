@@ -2,8 +2,8 @@
  * @file wos_vcache.h
  * @brief Per-process cache of verified sessions.
  *
- * Keyed by SHA-256 of the whole cookie value (and of the settings it was
- * verified under), a hit skips the unseal and the RSA verification and hands
+ * Keyed by a keyed hash (SipHash-2-4, 128 bits, wos_siphash.h) of the whole
+ * cookie value and of the settings it was verified under, a hit skips the unseal and the RSA verification and hands
  * back the parsed claims. An entry never outlives its access token's expiry
  * (minus the refresh window), and a different cookie is a different key.
  * Bounded (least recently used entries go first) and thread-safe.
@@ -13,8 +13,9 @@
 
 #include "wos_jwt.h"
 #include "wos_session.h"
+#include "wos_siphash.h"
 
-#define WOS_VCACHE_KEY_LEN 32
+#define WOS_VCACHE_KEY_LEN WOS_SIPHASH_TAG_LEN
 
 typedef struct wos_vcache wos_vcache;
 
@@ -29,6 +30,9 @@ typedef struct wos_vcache_settings {
     const char *client_id, *base_url;   /**< NULL counts as "" */
     int skew, refresh_before;
     const void *passwords, *issuers;    /**< the configuration's own lists, by address */
+    /** Not a setting: the hash's secret key (WOS_SIPHASH_KEY_LEN bytes), the
+     *  same in every process of a server (the shared cache's). NULL: no key. */
+    const unsigned char *hash_key;
 } wos_vcache_settings;
 
 /**

@@ -20,6 +20,7 @@
 #include "wos_cookie.h"
 #include "wos_jwt.h"
 #include "wos_keys.h"
+#include "wos_scache.h"
 #include "wos_session.h"
 
 #ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
@@ -32,6 +33,9 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
 #define WOS_DEFAULT_BASE_URL "https://api.workos.com"
 #define WOS_DEFAULT_SESSION_CACHE 1024
+#define WOS_SCACHE_MUTEX_TYPE "auth-workos-sessions"
+#define WOS_DEFAULT_SCACHE_BYTES ((apr_size_t)16 * 1024 * 1024)  /* ~32,000 sessions */
+#define WOS_SCACHE_MAX_BYTES ((apr_uint64_t)64 * 1024 * 1024 * 1024)
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
@@ -93,6 +97,11 @@ typedef struct wos_srv_cfg {
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
+    int scache_set;                     /* WorkOSSessionCacheSize given */
+    apr_size_t scache_bytes, scache_entry;
+    struct scache_state *scache_state;  /* this generation's segment (post_config) */
+    wos_scache *scache;                 /* shared verified sessions, or NULL (off) */
+    const unsigned char *hash_key;      /* keys both session caches (same in all children) */
     wos_http_handles *http_handles;     /* per process idle curl handles */
     apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
 } wos_srv_cfg;
@@ -125,6 +134,14 @@ int wos_cache_pre_config(apr_pool_t *pconf);
 int wos_cache_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s);
 void wos_refresh_note_log(void *baton, wos_refresh_note what, const char *msg);
+
+/* mod_auth_workos_scache.c */
+int wos_scache_pre_config(apr_pool_t *pconf);
+int wos_scache_post_config(apr_pool_t *pconf, server_rec *s);
+void wos_scache_child_init(apr_pool_t *pchild, server_rec *s);
+const char *wos_scache_set_size(cmd_parms *cmd, void *m, const char *size, const char *entry);
+int wos_scache_status(server_rec *s, wos_scache_stats *out);
+void wos_scache_register_hooks(void);
 
 /* mod_auth_workos_authz.c */
 void wos_register_authz_providers(apr_pool_t *p);
