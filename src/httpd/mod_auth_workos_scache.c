@@ -61,8 +61,10 @@ static const char *parse_bytes(apr_pool_t *p, const char *arg, apr_uint64_t *out
     if (!*end)
         return NULL;
     for (i = 0; i < sizeof(UNITS) / sizeof(UNITS[0]); i++) {
-        if (*end == UNITS[i].unit && !end[1] && *out <= WOS_SCACHE_MAX_BYTES / UNITS[i].mult) {
-            *out *= UNITS[i].mult;
+        if (*end == UNITS[i].unit && !end[1]) {
+            /* Past the largest size (the caller says so) without overflowing. */
+            *out = *out > WOS_SCACHE_MAX_BYTES / UNITS[i].mult ? WOS_SCACHE_MAX_BYTES + 1
+                                                                : *out * UNITS[i].mult;
             return NULL;
         }
     }
