@@ -314,6 +314,7 @@ wos_rv wos_scache_stats_get(wos_scache *sc, wos_scache_stats *st)
 
     if (sc->lock.lock(sc->lock.baton) != 0)
         return WOS_EBUSY;
+    st->bytes = h->size;
     st->entries = h->count;
     st->capacity = sc->capacity;
     st->entry_size = sc->entry_size;

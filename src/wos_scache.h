@@ -38,7 +38,7 @@ typedef struct wos_scache_lock {
 } wos_scache_lock;
 
 typedef struct wos_scache_stats {
-    apr_uint64_t entries, capacity, entry_size;
+    apr_uint64_t bytes, entries, capacity, entry_size;
     apr_uint64_t hits, misses, stores, evictions, expired, too_large;
 } wos_scache_stats;
 

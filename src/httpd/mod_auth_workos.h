@@ -140,7 +140,7 @@ int wos_scache_pre_config(apr_pool_t *pconf);
 int wos_scache_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_scache_child_init(apr_pool_t *pchild, server_rec *s);
 const char *wos_scache_set_size(cmd_parms *cmd, void *m, const char *size, const char *entry);
-int wos_scache_status(server_rec *s, wos_scache_stats *out);
+void wos_scache_status(request_rec *r, int prometheus);
 void wos_scache_register_hooks(void);
 
 /* mod_auth_workos_authz.c */

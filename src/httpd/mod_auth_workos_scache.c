@@ -11,6 +11,7 @@
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <http_core.h>
+#include <http_protocol.h>
 #include <util_mutex.h>
 
 #include "mod_auth_workos.h"
@@ -214,13 +215,56 @@ static int scache_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     return OK;
 }
 
-/* The shared cache's fill and counters, for the status page (0 when off). */
-int wos_scache_status(server_rec *s, wos_scache_stats *out)
-{
-    wos_scache *t = wos_scfg(s)->scache;
+/* The shared table's figures on the status page: name, Prometheus type, help. */
+static const struct {
+    const char *name, *type, *help;
+    apr_size_t off;
+} FIGURES[] = {
+#define F(n, t, h) {#n, t, h, APR_OFFSETOF(wos_scache_stats, n)}
+    F(bytes, "gauge", "Size of the shared session cache's segment."),
+    F(capacity, "gauge", "Sessions the shared session cache holds at most."),
+    F(entries, "gauge", "Sessions the shared session cache holds now."),
+    F(hits, "counter", "Lookups the shared session cache answered."),
+    F(misses, "counter", "Lookups it could not answer (new, evicted or expired)."),
+    F(stores, "counter", "Verified sessions stored."),
+    F(evictions, "counter", "Live sessions pushed out to make room: raise the size."),
+    F(expired, "counter", "Sessions dropped because their token expired."),
+    F(too_large, "counter", "Sessions too large for an entry (kept per process only)."),
+#undef F
+};
+#define N_FIGURES (sizeof(FIGURES) / sizeof(FIGURES[0]))
 
-    memset(out, 0, sizeof(*out));
-    return t && wos_scache_stats_get(t, out) == WOS_OK;
+static apr_uint64_t figure(const wos_scache_stats *st, apr_size_t i)
+{
+    return *(const apr_uint64_t *)((const char *)st + FIGURES[i].off);
+}
+
+/* The status page's part: ",\"shared_session_cache\":{...}" or Prometheus lines. */
+void wos_scache_status(request_rec *r, int prometheus)
+{
+    wos_scache *t = wos_scfg(r->server)->scache;
+    wos_scache_stats st;
+    apr_size_t i;
+
+    memset(&st, 0, sizeof(st));
+    if (t)
+        wos_scache_stats_get(t, &st);
+    if (!prometheus)
+        ap_rputs(",\"shared_session_cache\":{", r);
+    for (i = 0; i < N_FIGURES; i++) {
+        const char *suffix = strcmp(FIGURES[i].type, "counter") ? "" : "_total";
+        if (prometheus)
+            ap_rprintf(r, "# HELP workos_shared_session_cache_%s%s %s\n"
+                       "# TYPE workos_shared_session_cache_%s%s %s\n"
+                       "workos_shared_session_cache_%s%s %" APR_UINT64_T_FMT "\n",
+                       FIGURES[i].name, suffix, FIGURES[i].help, FIGURES[i].name, suffix,
+                       FIGURES[i].type, FIGURES[i].name, suffix, figure(&st, i));
+        else
+            ap_rprintf(r, "%s\"%s\":%" APR_UINT64_T_FMT, i ? "," : "", FIGURES[i].name,
+                       figure(&st, i));
+    }
+    if (!prometheus)
+        ap_rputs("}", r);
 }
 
 void wos_scache_register_hooks(void)

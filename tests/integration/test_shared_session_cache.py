@@ -96,6 +96,26 @@ def test_one_verification_per_session_across_children(shared, make_session):
         assert env["WORKOS_SESSION_ID"] == s.claims["sid"]
 
 
+def test_status_page_shows_the_table(shared, make_session):
+    """Its size, fill and counters, the same in JSON and Prometheus."""
+    ss = sessions(make_session, 3)
+    before = stats(shared)["shared_session_cache"]
+    over_children(shared, ss)
+    table = stats(shared)["shared_session_cache"]
+    assert table["bytes"] == 16 * 1024 * 1024
+    assert 32000 <= table["capacity"] <= table["bytes"] // 512
+    assert table["stores"] - before["stores"] == 3
+    assert table["entries"] - before["entries"] == 3
+    # Each other child finds each session once in the table (then in its own cache).
+    assert table["hits"] - before["hits"] == 3 * (CHILDREN - 1)
+    assert table["evictions"] == table["too_large"] == 0
+    prom = requests.get(shared.url + STATUS + "?format=prometheus", timeout=10).text
+    for name in ("bytes", "capacity", "entries"):
+        assert f"# TYPE workos_shared_session_cache_{name} gauge" in prom
+        assert f"\nworkos_shared_session_cache_{name} {table[name]}\n" in prom
+    assert f"\nworkos_shared_session_cache_stores_total {table['stores']}\n" in prom
+
+
 def test_without_the_shared_cache_each_child_verifies(unshared, make_session):
     ss = sessions(make_session, 4)
     before = stats(unshared)
@@ -103,6 +123,7 @@ def test_without_the_shared_cache_each_child_verifies(unshared, make_session):
     after = stats(unshared)
     assert len(pids) == CHILDREN
     assert verifications(before, after) == 4 * CHILDREN
+    assert after["shared_session_cache"]["capacity"] == 0
 
 
 def test_token_passed_on_from_a_shared_entry(shared, make_session):
