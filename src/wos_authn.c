@@ -143,7 +143,7 @@ static int add_tokens(apr_pool_t *p, const wos_authn_in *in, wos_session *s)
     return 1;
 }
 
-/* The shared cache's entry, copied into this process's cache in front of it. */
+/* The shared cache's entry, copied into this process's cache while it has room. */
 static int recall_shared(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
                          wos_authn_out *out)
 {
@@ -157,7 +157,7 @@ static int recall_shared(apr_pool_t *p, const wos_authn_in *in, const unsigned c
         || (in->need_token && !add_tokens(p, in, s)))
         return 0;
     if (in->vcache)
-        wos_vcache_put(in->vcache, key, until, s, c);
+        wos_vcache_offer(in->vcache, key, until, s, c);
     out->session = s;
     out->claims = c;
     out->shared = 1;

@@ -272,17 +272,16 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
     return rv;
 }
 
-void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
-                    const wos_session *s, const wos_claims *c)
+/* A new entry with its own copies, made outside the lock; NULL when expired. */
+static vc_entry *make_entry(const unsigned char *key, apr_int64_t valid_until,
+                            const wos_session *s, const wos_claims *c)
 {
     apr_pool_t *ep;
-    vc_entry *e, *old;
+    vc_entry *e;
 
-    if (valid_until <= wos_now_sec())
-        return;
-    /* Copies are made outside the lock, in the entry's own pool. */
-    if (apr_pool_create_unmanaged_ex(&ep, NULL, NULL) != APR_SUCCESS)
-        return;
+    if (valid_until <= wos_now_sec()
+        || apr_pool_create_unmanaged_ex(&ep, NULL, NULL) != APR_SUCCESS)
+        return NULL;
     e = apr_pcalloc(ep, sizeof(*e));
     memcpy(e->key, key, WOS_VCACHE_KEY_LEN);
     e->pool = ep;
@@ -290,17 +289,50 @@ void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_
     e->session = dup_session(ep, s);
     e->claims = dup_claims(ep, c);
     e->identity = wos_identity_vars(ep, e->session, e->claims, 0);
+    return e;
+}
+
+/* Insert @p e, evicting the least recently used when @p evict; 0: no room. */
+static int insert(wos_vcache *vc, vc_entry *e, int evict)
+{
+    vc_entry *old;
 
     apr_thread_mutex_lock(vc->mu);
-    old = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
+    old = apr_hash_get(vc->index, e->key, WOS_VCACHE_KEY_LEN);
     if (old)
         drop(vc, old);
+    if (!evict && vc->count >= vc->capacity) {
+        apr_thread_mutex_unlock(vc->mu);
+        return 0;
+    }
     while (vc->count >= vc->capacity && vc->tail)
         drop(vc, vc->tail);
     push_front(vc, e);
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, e);
     vc->count++;
     apr_thread_mutex_unlock(vc->mu);
+    return 1;
+}
+
+void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+                    const wos_session *s, const wos_claims *c)
+{
+    vc_entry *e = make_entry(key, valid_until, s, c);
+
+    if (e)
+        insert(vc, e, 1);
+}
+
+void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+                      const wos_session *s, const wos_claims *c)
+{
+    vc_entry *e;
+
+    if (wos_vcache_count(vc) >= vc->capacity)
+        return;             /* the common case when full: no copies made */
+    e = make_entry(key, valid_until, s, c);
+    if (e && !insert(vc, e, 0))
+        apr_pool_destroy(e->pool);
 }
 
 int wos_vcache_count(wos_vcache *vc)

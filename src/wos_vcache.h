@@ -86,6 +86,15 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
 void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
                     const wos_session *s, const wos_claims *c);
 
+/**
+ * As wos_vcache_put(), but only into free room: never evicts. For entries
+ * found in the shared cache: when more sessions are active than this cache
+ * holds, copying each one in would push out another and cost more than it
+ * saves (the shared cache answers them all).
+ */
+void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+                      const wos_session *s, const wos_claims *c);
+
 /** Entries held now (for tests and status). */
 int wos_vcache_count(wos_vcache *vc);
 

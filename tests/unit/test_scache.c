@@ -577,6 +577,36 @@ START_TEST(authn_shares_one_verification)
 }
 END_TEST
 
+/* Shared entries go into a process's cache only while it has room. */
+START_TEST(offer_never_evicts)
+{
+    wos_vcache_settings fp = {"client_A", "https://api.example", 60, 60, &PASSWORDS,
+                              &ISSUERS, SECRET};
+    unsigned char k[3][16];
+    wos_session s, *got;
+    wos_claims c, *gc;
+    wos_vcache *vc;
+    int i;
+
+    full_identity(&s, &c);
+    ck_assert_int_eq(wos_vcache_create(tp, 2, &vc), WOS_OK);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(wos_vcache_key(apr_psprintf(tp, "cookie-%d", i), &fp, k[i]), WOS_OK);
+    wos_vcache_offer(vc, k[0], wos_now_sec() + 60, &s, &c);
+    wos_vcache_offer(vc, k[1], wos_now_sec() + 60, &s, &c);
+    wos_vcache_offer(vc, k[2], wos_now_sec() + 60, &s, &c);    /* full: not taken */
+    ck_assert_int_eq(wos_vcache_count(vc), 2);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k[0], wos_now_sec(), &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k[1], wos_now_sec(), &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k[2], wos_now_sec(), &got, &gc, NULL),
+                     WOS_ENOKEY);
+    /* A put (a verification of this process) still evicts. */
+    wos_vcache_put(vc, k[2], wos_now_sec() + 60, &s, &c);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k[2], wos_now_sec(), &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_count(vc), 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("scache");
@@ -592,6 +622,7 @@ static Suite *suite(void)
     tcase_add_test(tc, idpack_round_trip_without_tokens);
     tcase_add_test(tc, each_setting_misses);
     tcase_add_test(tc, authn_shares_one_verification);
+    tcase_add_test(tc, offer_never_evicts);
     suite_add_tcase(s, tc);
     return s;
 }
