@@ -116,6 +116,23 @@ def test_status_page_shows_the_table(shared, make_session):
     assert f"\nworkos_shared_session_cache_stores_total {table['stores']}\n" in prom
 
 
+@pytest.fixture(scope="module")
+def threaded(httpd_factory, wos_server_conf):
+    h = httpd_factory("threaded", mpm="event")
+    return h.start(conf(h, wos_server_conf))
+
+
+def test_event_mpm_shares_too(threaded, make_session):
+    """Threads of several children at once: still one verification per session
+    (which child serves which connection is the MPM's choice here)."""
+    ss = sessions(make_session, 6)
+    before = stats(threaded)
+    over_children(threaded, ss)
+    after = stats(threaded)
+    assert after["authenticated"] - before["authenticated"] == 6 * CHILDREN
+    assert verifications(before, after) == 6
+
+
 def test_without_the_shared_cache_each_child_verifies(unshared, make_session):
     ss = sessions(make_session, 4)
     before = stats(unshared)
@@ -175,6 +192,8 @@ def test_configtest_refuses_it_in_a_virtual_host(httpd_factory, wos_server_conf)
 def test_configtest_says_when_the_memory_cannot_be_had(httpd_factory, wos_server_conf):
     """4 GB asked for under a 2 GB address-space limit: WOS02001, not a crash at start."""
     h = httpd_factory("no-memory")
+    if hd.sanitizer_runtimes(h.module_path):
+        pytest.skip("AddressSanitizer reserves terabytes of address space: no RLIMIT_AS")
     path = h.write_config(wos_server_conf + "WorkOSSessionCacheSize 4G\n",
                           name="configtest.conf")
 
