@@ -29,20 +29,39 @@ static void store_le64(unsigned char *p, apr_uint64_t v)
     memcpy(p, &v, 8);
 }
 
-#define SIPROUND(h)                                                                   \
-    do {                                                                              \
-        h->v0 += h->v1; h->v1 = ROTL(h->v1, 13); h->v1 ^= h->v0; h->v0 = ROTL(h->v0, 32); \
-        h->v2 += h->v3; h->v3 = ROTL(h->v3, 16); h->v3 ^= h->v2;                      \
-        h->v0 += h->v3; h->v3 = ROTL(h->v3, 21); h->v3 ^= h->v0;                      \
-        h->v2 += h->v1; h->v1 = ROTL(h->v1, 17); h->v1 ^= h->v2; h->v2 = ROTL(h->v2, 32); \
+/* One round on four local words (kept in registers by the compiler). */
+#define SIPROUND(v0, v1, v2, v3)                                                    \
+    do {                                                                            \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                   \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                      \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                      \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                   \
     } while (0)
 
-static void compress(wos_siphash *h, apr_uint64_t m)
+/* Absorb @p n whole words from @p p (two rounds each: SipHash-2-4). */
+static void compress(wos_siphash *h, const unsigned char *p, apr_size_t n)
 {
-    h->v3 ^= m;
-    SIPROUND(h);
-    SIPROUND(h);
-    h->v0 ^= m;
+    apr_uint64_t v0 = h->v0, v1 = h->v1, v2 = h->v2, v3 = h->v3, m;
+
+    for (; n; n--, p += 8) {
+        m = load_le64(p);
+        v3 ^= m;
+        SIPROUND(v0, v1, v2, v3);
+        SIPROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    h->v0 = v0;
+    h->v1 = v1;
+    h->v2 = v2;
+    h->v3 = v3;
+}
+
+static void compress_word(wos_siphash *h, apr_uint64_t m)
+{
+    unsigned char b[8];
+
+    store_le64(b, m);
+    compress(h, b, 1);
 }
 
 void wos_siphash_init(wos_siphash *h, const unsigned char key[WOS_SIPHASH_KEY_LEN])
@@ -69,26 +88,31 @@ void wos_siphash_update(wos_siphash *h, const void *data, apr_size_t len)
         len--;
     }
     if (fill == 8) {
-        compress(h, h->tail);
+        compress_word(h, h->tail);
         h->tail = 0;
     }
-    for (; len >= 8; p += 8, len -= 8)
-        compress(h, load_le64(p));
+    compress(h, p, len / 8);
+    p += len & ~(apr_size_t)7;
+    len &= 7;
     for (fill = 0; fill < len; fill++)
         h->tail |= (apr_uint64_t)p[fill] << (8 * fill);
 }
 
 void wos_siphash_final(wos_siphash *h, unsigned char tag[WOS_SIPHASH_TAG_LEN])
 {
+    apr_uint64_t v0, v1, v2, v3;
     int i;
 
-    compress(h, h->tail | ((apr_uint64_t)(h->len & 0xff) << 56));
-    h->v2 ^= 0xee;
+    compress_word(h, h->tail | ((apr_uint64_t)(h->len & 0xff) << 56));
+    v0 = h->v0;
+    v1 = h->v1;
+    v2 = h->v2 ^ 0xee;
+    v3 = h->v3;
     for (i = 0; i < 4; i++)
-        SIPROUND(h);
-    store_le64(tag, h->v0 ^ h->v1 ^ h->v2 ^ h->v3);
-    h->v1 ^= 0xdd;
+        SIPROUND(v0, v1, v2, v3);
+    store_le64(tag, v0 ^ v1 ^ v2 ^ v3);
+    v1 ^= 0xdd;
     for (i = 0; i < 4; i++)
-        SIPROUND(h);
-    store_le64(tag + 8, h->v0 ^ h->v1 ^ h->v2 ^ h->v3);
+        SIPROUND(v0, v1, v2, v3);
+    store_le64(tag + 8, v0 ^ v1 ^ v2 ^ v3);
 }

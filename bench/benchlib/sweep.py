@@ -13,7 +13,8 @@ import subprocess
 import time
 import urllib.request
 
-from . import wrk
+from . import client, wrk
+from .instr import Callgrind
 from .measure import vmrss_kb
 from .site import COOKIE, EMAIL, PAGE
 from .tools import BenchError
@@ -146,6 +147,58 @@ def run(site, opts, log):
         if h:
             h.stop()
     return out
+
+
+# Instructions per request, steady state, 100 cookies on one connection: what
+# a request costs when the per-process cache holds the sessions, when it is
+# full (as past 1,024 sessions per process: the shared cache answers), and
+# when it is full and there is no shared cache (as before issue 20).
+SCENARIOS = [
+    ("1 session", 1, ""),
+    ("100 sessions, process cache", 100, ""),
+    ("100 sessions, process cache full: shared cache hits", 100, "WorkOSSessionCache 16\n"),
+    ("100 sessions, process cache full, no shared cache", 100,
+     "WorkOSSessionCache 16\nWorkOSSessionCacheSize 0\n"),
+]
+
+
+def instructions(site, opts, log):
+    """[(label, none, wos)] instructions per request under callgrind (apache2 -X)."""
+    path = site.workdir / "cookies-instr.txt"
+    lines = cookies(site, 100, path).read_text().split()
+    path.unlink()
+    out = []
+    for i, (label, n, extra) in enumerate(SCENARIOS):
+        hdrs = [{"Cookie": f"{COOKIE}={c}"} for c in lines[:n]]
+        cg = Callgrind(site, f"callgrind-sweep-{i}", {}, extra)
+        try:
+            port, count = cg.h.port, opts.instr_requests
+            for p in ("/none/", "/wos/"):
+                client.cycle(port, p + PAGE, hdrs, 2 * n + 10)     # every session seen
+            cg.measure(lambda: time.sleep(1))
+            idle, idle_secs = cg.measure(lambda: time.sleep(3))
+            rate = idle / idle_secs
+            row = [label]
+            for p in ("/none/", "/wos/"):
+                ir, secs = cg.measure(lambda: client.cycle(port, p + PAGE, hdrs, count))
+                row.append(max(0.0, ir - rate * secs) / count)
+            log(f"callgrind sweep: {label}: {row[1]:.0f} / {row[2]:.0f} instructions")
+            out.append(tuple(row))
+        finally:
+            cg.stop()
+    return out
+
+
+def render_instructions(rows, opts):
+    lines = ["", f"Instructions per request (callgrind, apache2 -X, {opts.instr_requests} "
+             "keep-alive requests, cookies in turn, idle subtracted): independent of the "
+             "machine's load",
+             "",
+             "| case | no auth | WorkOS | added | no auth / WorkOS |", "|---|---|---|---|---|"]
+    for label, none, wos in rows:
+        lines.append(f"| {label} | {none:,.0f} | {wos:,.0f} | {wos - none:,.0f} | "
+                     f"{none / wos:.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def render(rows, opts):
