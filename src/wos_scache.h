@@ -22,7 +22,7 @@
 
 #define WOS_SCACHE_KEY_LEN WOS_SIPHASH_TAG_LEN
 /** The slot size a region gets unless told otherwise (header included). */
-#define WOS_SCACHE_DEFAULT_ENTRY 512
+#define WOS_SCACHE_DEFAULT_ENTRY 768
 #define WOS_SCACHE_MIN_ENTRY 128
 #define WOS_SCACHE_MAX_ENTRY 65536
 /** The fewest entries a region must hold to be worth having. */

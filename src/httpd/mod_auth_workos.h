@@ -34,7 +34,7 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_DEFAULT_BASE_URL "https://api.workos.com"
 #define WOS_DEFAULT_SESSION_CACHE 1024
 #define WOS_SCACHE_MUTEX_TYPE "auth-workos-sessions"
-#define WOS_DEFAULT_SCACHE_BYTES ((apr_size_t)16 * 1024 * 1024)  /* ~32,000 sessions */
+#define WOS_DEFAULT_SCACHE_BYTES ((apr_size_t)16 * 1024 * 1024)  /* 21,000 sessions */
 #define WOS_SCACHE_MAX_BYTES ((apr_uint64_t)64 * 1024 * 1024 * 1024)
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
