@@ -85,11 +85,13 @@ def start(site, name, extra):
 
 def warm(h, url, script_path, n, opts, log):
     """Until every session has been verified and stored once (the table's
-    stores, or authenticated requests when it is off)."""
+    stores, or authenticated requests when it is off). Each wrk run starts
+    again at the first cookie, so a run must be long enough to pass them
+    all: it doubles until one is."""
     before = status(h)
-    deadline = time.time() + max(120, n / 200)
+    secs, deadline = max(opts.warmup, 2, n // 2000), time.time() + max(300, n / 100)
     while True:
-        wrk.run(url, script_path, max(opts.warmup, 2), opts.wrk_threads, opts.conns)
+        wrk.run(url, script_path, secs, opts.wrk_threads, opts.conns)
         now = status(h)
         stored = now["shared_session_cache"]["stores"] - before["shared_session_cache"]["stores"]
         seen = now["authenticated"] - before["authenticated"]
@@ -98,6 +100,7 @@ def warm(h, url, script_path, n, opts, log):
         if time.time() > deadline:
             raise BenchError(f"warm-up of {n} sessions did not finish ({stored} stored)")
         log(f"sweep {n}: warming, {stored} of {n} sessions stored")
+        secs *= 2
 
 
 def one_size(site, h, n, opts, log):

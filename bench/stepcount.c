@@ -1,10 +1,10 @@
 /*
- * bench/steps.c: each step of authenticating a request, run N times on its
+ * bench/stepcount.c: each step of authenticating a request, run N times on its
  * own, for bench/steps to count under callgrind (instructions do not depend
  * on what else the machine runs). Inputs are a real session: the cookie and
  * the JWKS the emulator served, in files; the password in the environment.
  *
- *   steps COOKIE_FILE JWKS_FILE N      (password: $WOS_BENCH_COOKIE_PASSWORD)
+ *   stepcount COOKIE_FILE JWKS_FILE N      (password: $WOS_BENCH_COOKIE_PASSWORD)
  *
  * Each step_* function is one thing the request path does; bench/steps reads
  * their inclusive counts (and those of the library functions inside them)
@@ -44,7 +44,7 @@ typedef struct inputs {
 
 static int die(const char *what)
 {
-    fprintf(stderr, "steps: %s\n", what);
+    fprintf(stderr, "stepcount: %s\n", what);
     exit(1);
 }
 
@@ -204,7 +204,7 @@ int main(int argc, char **argv)
     long n, i;
 
     if (argc != 4 || (n = atol(argv[3])) < 1)
-        return die("usage: steps COOKIE_FILE JWKS_FILE N"), 2;
+        return die("usage: stepcount COOKIE_FILE JWKS_FILE N"), 2;
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     apr_pool_create(&p, NULL);
     apr_pool_create(&rp, p);
