@@ -133,6 +133,23 @@ def test_event_mpm_shares_too(threaded, make_session):
     assert verifications(before, after) == 6
 
 
+@pytest.fixture(scope="module")
+def no_process_cache(httpd_factory, wos_server_conf):
+    h = httpd_factory("no-process-cache", mpm="prefork")
+    return h.start(conf(h, wos_server_conf, "WorkOSSessionCache 0\n"))
+
+
+def test_process_cache_off_shared_still_answers(no_process_cache, make_session):
+    """WorkOSSessionCache 0 turns off only each process's cache."""
+    ss = sessions(make_session, 3)
+    before = stats(no_process_cache)
+    over_children(no_process_cache, ss)
+    after = stats(no_process_cache)
+    assert verifications(before, after) == 3
+    table = after["shared_session_cache"]
+    assert table["hits"] - before["shared_session_cache"]["hits"] == 3 * (CHILDREN - 1)
+
+
 def test_without_the_shared_cache_each_child_verifies(unshared, make_session):
     ss = sessions(make_session, 4)
     before = stats(unshared)
