@@ -12,10 +12,10 @@ import statistics
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 from . import client, wrk
 from .instr import Callgrind
-from .measure import vmrss_kb
 from .site import COOKIE, EMAIL, PAGE
 from .tools import BenchError
 
@@ -71,6 +71,14 @@ end
     return path
 
 
+def rss_kb(pid):
+    """(VmRSS, of which shared memory) of a process: the shared cache's pages
+    count in the RSS of every child that touched them, once in the machine."""
+    fields = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]), int(fields.get("RssShmem", "0 kB").split()[0])
+
+
 def status(h):
     with urllib.request.urlopen(f"http://127.0.0.1:{h.port}{STATUS}", timeout=30) as r:
         return json.loads(r.read())
@@ -123,7 +131,7 @@ def one_size(site, h, n, opts, log):
     table = after["shared_session_cache"]
     med = {k: statistics.median(v) for k, v in runs.items()}
     return {"n": n, "none": med["none"], "wos": med["wos"], "ratio": med["wos"] / med["none"],
-            "all": runs, "rss": [vmrss_kb(p) for p in h.children()],
+            "all": runs, "rss": [rss_kb(p) for p in h.children()],
             "table": table, "evicted": table["evictions"]
             - before["shared_session_cache"]["evictions"],
             "verified": (after["authenticated"] - before["authenticated"])
@@ -211,14 +219,15 @@ def render(rows, opts):
              "once before measuring",
              "",
              "| sessions | settings | no auth req/s | WorkOS req/s | ratio | verified while "
-             "measuring | RSS per child kB | shared segment: bytes, capacity, entries, "
+             "measuring | RSS per child kB (of which shared memory) | shared segment: bytes, "
+             "capacity, entries, "
              "evicted while measuring |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         t = r["table"]
         lines.append(f"| {r['n']:,} | {r['settings']} | {r['none']:.0f} | {r['wos']:.0f} | "
                      f"{r['ratio']:.3f} | {r['verified']} | "
-                     f"{', '.join(str(x) for x in r['rss'])} | {t['bytes']:,}, "
+                     f"{', '.join(f'{a} ({b})' for a, b in r['rss'])} | {t['bytes']:,}, "
                      f"{t['capacity']:,}, {t['entries']:,}, {r['evicted']} |")
     lines.append("")
     lines.append("req/s of each round (no auth / WorkOS):")
