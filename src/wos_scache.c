@@ -236,8 +236,9 @@ wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
     if (sc->lock.lock(sc->lock.baton) != 0)
         return WOS_EBUSY;
     link = find(sc, key);
-    if (link && slot(sc, *link)->valid_until <= now) {
-        release(sc, link);
+    if (link && (slot(sc, *link)->valid_until <= now
+                 || slot(sc, *link)->len > wos_scache_payload_max(sc))) {
+        release(sc, link);          /* expired (or not a length a put writes) */
         sc->h->expired++;
     }
     else if (link) {
