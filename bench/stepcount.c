@@ -143,7 +143,19 @@ STEP void step_shared_hit(apr_pool_t *p, inputs *in)
 
 STEP void step_local_store(inputs *in)
 {
-    wos_vcache_put(in->vcache, in->key, wos_now_sec() + 600, in->session, in->claims);
+    wos_vcache_put_cookie(in->vcache, in->key, in->cookie, &in->settings, wos_now_sec() + 600,
+                          in->session, in->claims);
+}
+
+STEP void step_local_exact(apr_pool_t *p, inputs *in)
+{
+    wos_session *s;
+    wos_claims *c;
+    const apr_array_header_t *id;
+
+    if (wos_vcache_get_cookie(in->vcache, p, in->cookie, &in->settings, wos_now_sec(), &s, &c,
+                              &id) != WOS_OK)
+        die("local hit by cookie");
 }
 
 STEP void step_local_hit(apr_pool_t *p, inputs *in)
@@ -222,6 +234,7 @@ int main(int argc, char **argv)
         step_shared_hit(rp, &in);
         step_local_store(&in);
         step_local_hit(rp, &in);
+        step_local_exact(rp, &in);
         apr_pool_clear(rp);
     }
     {

@@ -116,8 +116,8 @@ static int session_key(const wos_authn_in *in, const char *cookie,
 }
 
 /* Until when a verification holds: the token's expiry, less the refresh window. */
-static void remember(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
-                     const wos_authn_out *out)
+static void remember(apr_pool_t *p, const wos_authn_in *in, const char *cookie,
+                     const unsigned char *key, const wos_authn_out *out)
 {
     apr_int64_t until;
 
@@ -125,7 +125,8 @@ static void remember(apr_pool_t *p, const wos_authn_in *in, const unsigned char 
         return;
     until = out->claims->exp - in->refresh_before;
     if (in->vcache)
-        wos_vcache_put(in->vcache, key, until, out->session, out->claims);
+        wos_vcache_put_cookie(in->vcache, key, cookie, &in->settings, until, out->session,
+                              out->claims);
     if (in->scache)
         wos_scache_put_session(in->scache, p, key, until, out->session, out->claims);
 }
@@ -157,7 +158,7 @@ static int recall_shared(apr_pool_t *p, const wos_authn_in *in, const unsigned c
         || (in->need_token && !add_tokens(p, in, s)))
         return 0;
     if (in->vcache)
-        wos_vcache_offer(in->vcache, key, until, s, c);
+        wos_vcache_offer(in->vcache, key, in->cookie, &in->settings, until, s, c);
     out->session = s;
     out->claims = c;
     out->shared = 1;
@@ -179,6 +180,27 @@ static int recall_local(apr_pool_t *p, const wos_authn_in *in, const unsigned ch
     out->session = s;
     out->claims = c;
     out->identity = identity;
+    return 1;
+}
+
+/* This process's entry for the exact cookie and settings: no hash computed. */
+static int recall_exact(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    const apr_array_header_t *identity;
+
+    if (!in->vcache
+        || wos_vcache_get_cookie(in->vcache, p, in->cookie, &in->settings, wos_now_sec(),
+                                 &s, &c, &identity) != WOS_OK
+        || (in->need_token && !s->access_token))
+        return 0;
+    out->session = s;
+    out->claims = c;
+    out->identity = identity;
+    out->outcome = WOS_AUTHN_OK;
+    out->cached = 1;
+    out->reason = "valid session (cached)";
     return 1;
 }
 
@@ -207,6 +229,8 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         return;
     }
     /* An organization switch always goes to WorkOS, and its result is not kept. */
+    if (!in->switch_org && recall_exact(p, in, out))
+        return;
     keyed = !in->switch_org && session_key(in, in->cookie, key);
     if (keyed && recall(p, in, key, out))
         return;
@@ -215,7 +239,7 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
     if (keyed && out->refreshed)
         keyed = session_key(in, out->new_cookie, key);
     if (keyed)
-        remember(p, in, key, out);
+        remember(p, in, out->refreshed ? out->new_cookie : in->cookie, key, out);
 }
 
 static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)

@@ -82,17 +82,37 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
                       apr_int64_t now, wos_session **s, wos_claims **c,
                       const apr_array_header_t **identity);
 
+/**
+ * As wos_vcache_get(), found by the cookie itself instead of its key: the
+ * entry stored with these exact cookie bytes under these exact settings
+ * (wos_vcache_put_cookie()). Costs a comparison of the cookie, not a hash
+ * of it: the request path asks this first.
+ */
+wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
+                             const wos_vcache_settings *settings, apr_int64_t now,
+                             wos_session **s, wos_claims **c,
+                             const apr_array_header_t **identity);
+
 /** Remember a verified session until @p valid_until (seconds). */
 void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
                     const wos_session *s, const wos_claims *c);
 
 /**
- * As wos_vcache_put(), but only into free room: never evicts. For entries
+ * wos_vcache_put(), also keeping a copy of @p cookie and @p settings so
+ * that wos_vcache_get_cookie() finds the entry (NULL: by key only).
+ */
+void wos_vcache_put_cookie(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                           const wos_vcache_settings *settings, apr_int64_t valid_until,
+                           const wos_session *s, const wos_claims *c);
+
+/**
+ * As wos_vcache_put_cookie(), but only into free room: never evicts. For entries
  * found in the shared cache: when more sessions are active than this cache
  * holds, copying each one in would push out another and cost more than it
  * saves (the shared cache answers them all).
  */
-void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                      const wos_vcache_settings *settings, apr_int64_t valid_until,
                       const wos_session *s, const wos_claims *c);
 
 /** Entries held now (for tests and status). */

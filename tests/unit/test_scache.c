@@ -574,6 +574,24 @@ START_TEST(authn_shares_one_verification)
     ck_assert_int_eq(out.cached, 0);
     ck_assert_int_eq(c.fetches, 1);
     ck_assert_uint_eq(stats(sc).entries, 2);
+    /* With a process cache: the second request is found by its exact cookie. */
+    ck_assert_int_eq(wos_vcache_create(tp, 16, &a.in.vcache), WOS_OK);
+    a.in.cookie = sealed_cookie(PW, wos_now_sec() + 250);
+    wos_authn_check(tp, &a.in, &out);
+    ck_assert_int_eq(out.cached, 0);
+    wos_authn_check(tp, &a.in, &out);
+    ck_assert_int_eq(out.cached, 1);
+    ck_assert_int_eq(out.shared, 0);
+    ck_assert_ptr_nonnull(out.identity);
+    ck_assert_ptr_nonnull(out.session->access_token);     /* verified here: whole */
+    /* A cookie differing in one byte before its last ones is not served. */
+    {
+        char *bad = apr_pstrdup(tp, a.in.cookie);
+        bad[10] = bad[10] == 'A' ? 'B' : 'A';
+        a.in.cookie = bad;
+        wos_authn_check(tp, &a.in, &out);
+        ck_assert_int_eq(out.outcome, WOS_AUTHN_INVALID);
+    }
 }
 END_TEST
 
@@ -592,9 +610,9 @@ START_TEST(offer_never_evicts)
     ck_assert_int_eq(wos_vcache_create(tp, 2, &vc), WOS_OK);
     for (i = 0; i < 3; i++)
         ck_assert_int_eq(wos_vcache_key(apr_psprintf(tp, "cookie-%d", i), &fp, k[i]), WOS_OK);
-    wos_vcache_offer(vc, k[0], wos_now_sec() + 60, &s, &c);
-    wos_vcache_offer(vc, k[1], wos_now_sec() + 60, &s, &c);
-    wos_vcache_offer(vc, k[2], wos_now_sec() + 60, &s, &c);    /* full: not taken */
+    wos_vcache_offer(vc, k[0], NULL, NULL, wos_now_sec() + 60, &s, &c);
+    wos_vcache_offer(vc, k[1], NULL, NULL, wos_now_sec() + 60, &s, &c);
+    wos_vcache_offer(vc, k[2], NULL, NULL, wos_now_sec() + 60, &s, &c);  /* full */
     ck_assert_int_eq(wos_vcache_count(vc), 2);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k[0], wos_now_sec(), &got, &gc, NULL), WOS_OK);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k[1], wos_now_sec(), &got, &gc, NULL), WOS_OK);
@@ -604,6 +622,68 @@ START_TEST(offer_never_evicts)
     wos_vcache_put(vc, k[2], wos_now_sec() + 60, &s, &c);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k[2], wos_now_sec(), &got, &gc, NULL), WOS_OK);
     ck_assert_int_eq(wos_vcache_count(vc), 2);
+}
+END_TEST
+
+/* The process cache found by the cookie itself: exact bytes, exact settings. */
+START_TEST(exact_cookie_lookup)
+{
+    wos_vcache_settings fp = {"client_A", "https://api.example", 60, 60, &PASSWORDS,
+                              &ISSUERS, SECRET};
+    wos_vcache_settings v[8];
+    const char *cookie = "Fe26.2**aaaaaaaa*bbbbbbbb*cccccccc**dddddddd*MACMACMACMACMACMAC";
+    char *twin = apr_pstrdup(tp, cookie);
+    unsigned char k[16], k2[16];
+    wos_session s, *got;
+    wos_claims c, *gc;
+    wos_vcache *vc;
+    apr_int64_t now = wos_now_sec();
+    int i;
+
+    full_identity(&s, &c);
+    ck_assert_int_eq(wos_vcache_create(tp, 8, &vc), WOS_OK);
+    ck_assert_int_eq(wos_vcache_key(cookie, &fp, k), WOS_OK);
+    wos_vcache_put_cookie(vc, k, cookie, &fp, now + 60, &s, &c);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &fp, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_str_eq(got->user_email, "ada@example.com");
+    /* Equal strings at other addresses are the same settings. */
+    v[7] = fp;
+    v[7].client_id = apr_pstrdup(tp, "client_A");
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &v[7], now, &got, &gc, NULL),
+                     WOS_OK);
+    /* Any other setting misses. */
+    for (i = 0; i < 7; i++)
+        v[i] = fp;
+    v[0].client_id = "client_B";
+    v[1].base_url = "https://api.example/";
+    v[2].skew = 61;
+    v[3].refresh_before = 59;
+    v[4].passwords = &ISSUERS;
+    v[5].issuers = &PASSWORDS;
+    v[6].hash_key = OTHER_SECRET;
+    for (i = 0; i < 7; i++)
+        ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &v[i], now, &got, &gc, NULL),
+                         WOS_ENOKEY);
+    /* The same last bytes and length, one byte different before them: a miss. */
+    twin[8] = 'A';
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL),
+                     WOS_ENOKEY);
+    /* Stored too, the twin takes the index; the first stays found by its key,
+     * and dropping it leaves the twin's index alone. */
+    ck_assert_int_eq(wos_vcache_key(twin, &fp, k2), WOS_OK);
+    wos_vcache_put_cookie(vc, k2, twin, &fp, now + 60, &s, &c);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k, now + 60, &got, &gc, NULL), WOS_ENOKEY);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL), WOS_OK);
+    /* Never past valid_until. */
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now + 60, &got, &gc, NULL),
+                     WOS_ENOKEY);
+    ck_assert_int_eq(wos_vcache_count(vc), 0);
+    /* Stored by key only: not found by the cookie. */
+    wos_vcache_put(vc, k, now + 60, &s, &c);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &fp, now, &got, &gc, NULL),
+                     WOS_ENOKEY);
 }
 END_TEST
 
@@ -623,6 +703,7 @@ static Suite *suite(void)
     tcase_add_test(tc, each_setting_misses);
     tcase_add_test(tc, authn_shares_one_verification);
     tcase_add_test(tc, offer_never_evicts);
+    tcase_add_test(tc, exact_cookie_lookup);
     suite_add_tcase(s, tc);
     return s;
 }
