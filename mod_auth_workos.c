@@ -14,7 +14,8 @@
 
 static int wos_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    return wos_cache_pre_config(pconf);
+    int rc = wos_cache_pre_config(pconf);
+    return rc == OK ? wos_scache_pre_config(pconf) : rc;
 }
 
 static int wos_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -29,12 +30,15 @@ static int wos_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     if (wos_status_post_config(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
+    if (wos_scache_post_config(pconf, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return wos_cache_post_config(pconf, s);
 }
 
 static void wos_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_cache_child_init(pchild, s);
+    wos_scache_child_init(pchild, s);
 }
 
 static void wos_register_hooks(apr_pool_t *p)
@@ -59,6 +63,7 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_check_register_hooks();
     wos_apis_register_hooks(p);
     wos_pages_register_hooks();
+    wos_scache_register_hooks();
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

@@ -9,6 +9,8 @@
 #include <apr_strings.h>
 
 #include "wos_authn.h"
+#include "wos_idpack.h"
+#include "wos_seal.h"
 
 /* Retry-After while WorkOS refuses the module's own credentials (s). */
 #define WOS_AUTHN_REFUSED_RETRY_AFTER 30
@@ -163,30 +165,108 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
 static int session_key(const wos_authn_in *in, const char *cookie,
                        unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    return in->vcache && cookie
+    return (in->vcache || in->scache) && cookie
            && wos_vcache_key_memo(in->memo, in->memo_pool, cookie, &in->settings,
                                   key) == WOS_OK;
 }
 
 /* Until when a verification holds: the token's expiry, less the refresh window. */
-static void remember(const wos_authn_in *in, const unsigned char *key,
-                     const wos_authn_out *out)
+static void remember(apr_pool_t *p, const wos_authn_in *in, const char *cookie,
+                     const unsigned char *key, const wos_authn_out *out)
 {
+    apr_int64_t until;
+
     if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
-    wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
-                   out->session, out->claims);
+    until = out->claims->exp - in->refresh_before;
+    if (in->vcache)
+        wos_vcache_put_cookie(in->vcache, key, cookie, &in->settings, until, out->session,
+                              out->claims);
+    if (in->scache)
+        wos_scache_put_session(in->scache, p, key, until, out->session, out->claims);
+}
+
+/* The shared cache keeps no tokens: the cookie it verified holds them. */
+static int add_tokens(apr_pool_t *p, const wos_authn_in *in, wos_session *s)
+{
+    wos_session *full;
+    const char *err;
+
+    if (open_cookie(p, in, &full, &err) != WOS_OK)
+        return 0;
+    s->access_token = full->access_token;
+    s->refresh_token = full->refresh_token;
+    return 1;
+}
+
+/* The shared cache's entry, copied into this process's cache while it has room. */
+static int recall_shared(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
+                         wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    apr_int64_t until;
+
+    if (!in->scache
+        || wos_scache_get_session(in->scache, p, key, wos_now_sec(), &s, &c,
+                                  &until) != WOS_OK
+        || (in->need_token && !add_tokens(p, in, s)))
+        return 0;
+    if (in->vcache)
+        wos_vcache_offer(in->vcache, key, in->cookie, &in->settings, until, s, c);
+    out->session = s;
+    out->claims = c;
+    out->shared = 1;
+    return 1;
+}
+
+/* A local entry copied from the shared cache has no token to pass on. */
+static int recall_local(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
+                        wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    const apr_array_header_t *identity;
+
+    if (!in->vcache
+        || wos_vcache_get(in->vcache, p, key, wos_now_sec(), &s, &c, &identity) != WOS_OK
+        || (in->need_token && !s->access_token))
+        return 0;
+    out->session = s;
+    out->claims = c;
+    out->identity = identity;
+    return 1;
+}
+
+/* This process's entry for the exact cookie and settings: no hash computed. */
+static int recall_exact(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    wos_session *s;
+    wos_claims *c;
+    const apr_array_header_t *identity;
+
+    if (!in->vcache
+        || wos_vcache_get_cookie(in->vcache, p, in->cookie, &in->settings, wos_now_sec(),
+                                 &s, &c, &identity) != WOS_OK
+        || (in->need_token && !s->access_token))
+        return 0;
+    out->session = s;
+    out->claims = c;
+    out->identity = identity;
+    out->outcome = WOS_AUTHN_OK;
+    out->cached = 1;
+    out->reason = "valid session (cached)";
+    return 1;
 }
 
 static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
                   wos_authn_out *out)
 {
-    if (wos_vcache_get(in->vcache, p, key, wos_now_sec(), &out->session, &out->claims,
-                       &out->identity) != WOS_OK)
+    if (!recall_local(p, in, key, out) && !recall_shared(p, in, key, out))
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
-    out->reason = "valid session (cached)";
+    out->reason = out->shared ? "valid session (shared cache)" : "valid session (cached)";
     return 1;
 }
 
@@ -203,7 +283,10 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         out->reason = "no session cookie";
         return;
     }
-    /* An organization switch or a forced refresh always goes to WorkOS. */
+    /* An organization switch or a forced refresh always goes to WorkOS, and its
+     * result is not kept. */
+    if (!in->switch_org && !in->force_refresh && recall_exact(p, in, out))
+        return;
     keyed = !in->switch_org && !in->force_refresh && session_key(in, in->cookie, key);
     if (keyed && recall(p, in, key, out))
         return;
@@ -212,7 +295,7 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
     if (keyed && out->refreshed)
         keyed = session_key(in, out->new_cookie, key);
     if (keyed)
-        remember(in, key, out);
+        remember(p, in, out->refreshed ? out->new_cookie : in->cookie, key, out);
 }
 
 static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)

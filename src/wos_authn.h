@@ -12,6 +12,7 @@
 #include "wos_jwt.h"
 #include "wos_keys.h"
 #include "wos_refresh.h"
+#include "wos_scache.h"
 #include "wos_session.h"
 #include "wos_vcache.h"
 
@@ -38,6 +39,9 @@ typedef struct wos_authn_in {
     int force_refresh;                     /**< refresh now, however fresh the token */
     wos_vcache *vcache;                    /**< verified sessions of this process, or NULL */
     wos_vcache_settings settings;          /**< what a cached verification holds for */
+    wos_scache *scache;                    /**< verified sessions shared by all processes,
+                                                or NULL: behind @p vcache */
+    int need_token;                        /**< the caller passes on the access token */
     wos_vcache_memo *memo;                 /**< the connection's last key, or NULL */
     apr_pool_t *memo_pool;                 /**< where @p memo keeps its copy */
 } wos_authn_in;
@@ -61,6 +65,7 @@ typedef struct wos_authn_out {
     const char *new_cookie;     /**< sealed value to set (after a refresh), else NULL */
     int refreshed;              /**< 1 when a refresh happened (shared or own) */
     int cached;                 /**< 1 when the verified-session cache answered */
+    int shared;                 /**< 1 when that was the shared one (no local entry) */
     int upstream_called;        /**< 1 when this request called WorkOS to refresh */
     wos_refresh_failure refresh_failed;
     int limited;                /**< 1 when the refresh gate refused the call (429) */

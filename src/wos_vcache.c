@@ -3,17 +3,23 @@
  * unmanaged pool with deep copies, read-only once cached. A reader takes a
  * reference for its request's pool instead of copying (copies cost more
  * than the rest of a cache hit); an evicted entry is freed when its last
- * reader's pool ends.
+ * reader's pool ends. An entry stored with its cookie is also found by the
+ * cookie itself: its last bytes (the seal's MAC, random) pick it, and the
+ * whole cookie and the settings, compared exactly, accept it.
  */
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
-#include <openssl/evp.h>
-
-#include "wos_algs.h"
 #include "wos_claims.h"
 #include "wos_vcache.h"
+
+/* The exact index's key: the cookie's length and last bytes. */
+#define VC_TAIL_BYTES 16
+typedef struct vc_tail {
+    apr_uint64_t len;
+    unsigned char last[VC_TAIL_BYTES];
+} vc_tail;
 
 typedef struct vc_entry vc_entry;
 struct vc_entry {
@@ -26,11 +32,16 @@ struct vc_entry {
     int refs;                       /* readers' pools holding it (under the lock) */
     int dropped;                    /* out of the index: freed with the last reader */
     vc_entry *prev, *next;          /* LRU list: head is the most recent */
+    vc_tail tail;                   /* its key in by_tail (when cookie is set) */
+    const char *cookie;             /* the verified cookie, or NULL */
+    apr_size_t cookie_len;
+    wos_vcache_settings settings;   /* what it was verified under (own strings) */
 };
 
 struct wos_vcache {
     apr_thread_mutex_t *mu;
     apr_hash_t *index;
+    apr_hash_t *by_tail;            /* vc_tail -> the newest entry with that tail */
     vc_entry *head, *tail;
     int count, capacity;
 };
@@ -56,6 +67,7 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
     if (apr_thread_mutex_create(&vc->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
         return WOS_ECRYPTO;
     vc->index = apr_hash_make(p);
+    vc->by_tail = apr_hash_make(p);
     vc->capacity = capacity > 0 ? capacity : 1;
     apr_pool_cleanup_register(p, vc, vcache_cleanup, apr_pool_cleanup_null);
     *out = vc;
@@ -67,8 +79,13 @@ static const char *or_empty(const char *s)
     return s ? s : "";
 }
 
-/* The settings into a digest: strings with their NUL, so no two sets read alike. */
-static int digest_settings(EVP_MD_CTX *md, const wos_vcache_settings *s)
+/*
+ * The one place that says which settings key an entry: every field of
+ * wos_vcache_settings goes in, strings with their NUL so no two sets read
+ * alike. A setting added to the struct must be added here and to
+ * same_numbers() (the memo).
+ */
+static void hash_settings(wos_siphash *h, const wos_vcache_settings *s)
 {
     const char *client = or_empty(s->client_id), *base = or_empty(s->base_url);
     apr_uint64_t v[5] = {(apr_uint32_t)s->skew, (apr_uint32_t)s->refresh_before,
@@ -76,32 +93,41 @@ static int digest_settings(EVP_MD_CTX *md, const wos_vcache_settings *s)
                          (apr_uint64_t)(apr_uintptr_t)s->passwords,
                          (apr_uint64_t)(apr_uintptr_t)s->issuers};
 
-    return EVP_DigestUpdate(md, client, strlen(client) + 1) == 1
-           && EVP_DigestUpdate(md, base, strlen(base) + 1) == 1
-           && EVP_DigestUpdate(md, v, sizeof(v)) == 1;
+    wos_siphash_update(h, client, strlen(client) + 1);
+    wos_siphash_update(h, base, strlen(base) + 1);
+    wos_siphash_update(h, v, sizeof(v));
 }
 
 wos_rv wos_vcache_key(const char *cookie, const wos_vcache_settings *settings,
                       unsigned char key[WOS_VCACHE_KEY_LEN])
 {
-    const wos_algs *algs = wos_algs_get();
-    EVP_MD_CTX *md = algs ? EVP_MD_CTX_new() : NULL;
-    unsigned int n = 0;
-    int ok;
+    wos_siphash h;
 
-    ok = md && EVP_DigestInit_ex2(md, algs->sha256, NULL) == 1
-         && digest_settings(md, settings)
-         && EVP_DigestUpdate(md, cookie, strlen(cookie)) == 1
-         && EVP_DigestFinal_ex(md, key, &n) == 1 && n == WOS_VCACHE_KEY_LEN;
-    EVP_MD_CTX_free(md);
-    return ok ? WOS_OK : WOS_ECRYPTO;
+    if (!settings->hash_key)
+        return WOS_ECRYPTO;
+    wos_siphash_init(&h, settings->hash_key);
+    hash_settings(&h, settings);
+    wos_siphash_update(&h, cookie, strlen(cookie));
+    wos_siphash_final(&h, key);
+    return WOS_OK;
 }
 
 static int same_numbers(const wos_vcache_settings *a, const wos_vcache_settings *b)
 {
     return a->skew == b->skew && a->refresh_before == b->refresh_before
            && a->format == b->format
-           && a->passwords == b->passwords && a->issuers == b->issuers;
+           && a->passwords == b->passwords && a->issuers == b->issuers
+           && a->hash_key == b->hash_key;
+}
+
+
+static void tail_of(const char *cookie, apr_size_t len, vc_tail *t)
+{
+    apr_size_t n = len < VC_TAIL_BYTES ? len : VC_TAIL_BYTES;
+
+    memset(t, 0, sizeof(*t));
+    t->len = len;
+    memcpy(t->last, cookie + len - n, n);
 }
 
 int wos_vcache_settings_same(const wos_vcache_settings *a, const wos_vcache_settings *b)
@@ -223,6 +249,8 @@ static void drop(wos_vcache *vc, vc_entry *e)
 {
     unlink_entry(vc, e);
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, NULL);
+    if (e->cookie && apr_hash_get(vc->by_tail, &e->tail, sizeof(e->tail)) == e)
+        apr_hash_set(vc->by_tail, &e->tail, sizeof(e->tail), NULL);
     vc->count--;
     if (e->refs)
         e->dropped = 1;
@@ -249,49 +277,89 @@ static apr_status_t release(void *data)
     return APR_SUCCESS;
 }
 
+/* A live entry to the reader (under the lock): most recent, referenced. */
+static void hand_out(wos_vcache *vc, vc_entry *e, wos_session **s, wos_claims **c,
+                     const apr_array_header_t **identity)
+{
+    unlink_entry(vc, e);
+    push_front(vc, e);
+    e->refs++;
+    *s = e->session;
+    *c = e->claims;
+    if (identity)
+        *identity = e->identity;
+}
+
+/* The reference ends with the reader's pool (after the lock). */
+static void hold(wos_vcache *vc, vc_entry *e, apr_pool_t *rp)
+{
+    vc_ref *ref = apr_palloc(rp, sizeof(*ref));
+
+    ref->vc = vc;
+    ref->e = e;
+    apr_pool_cleanup_register(rp, ref, release, apr_pool_cleanup_null);
+}
+
 wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
                       apr_int64_t now, wos_session **s, wos_claims **c,
                       const apr_array_header_t **identity)
 {
     vc_entry *e;
-    wos_rv rv = WOS_ENOKEY;
 
     apr_thread_mutex_lock(vc->mu);
     e = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
     if (e && now >= e->valid_until) {
         drop(vc, e);
+        e = NULL;
     }
-    else if (e) {
-        unlink_entry(vc, e);
-        push_front(vc, e);
-        e->refs++;
-        *s = e->session;
-        *c = e->claims;
-        if (identity)
-            *identity = e->identity;
-        rv = WOS_OK;
-    }
+    if (e)
+        hand_out(vc, e, s, c, identity);
     apr_thread_mutex_unlock(vc->mu);
-    if (rv == WOS_OK) {
-        vc_ref *ref = apr_palloc(rp, sizeof(*ref));
-        ref->vc = vc;
-        ref->e = e;
-        apr_pool_cleanup_register(rp, ref, release, apr_pool_cleanup_null);
-    }
-    return rv;
+    if (!e)
+        return WOS_ENOKEY;
+    hold(vc, e, rp);
+    return WOS_OK;
 }
 
-void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
-                    const wos_session *s, const wos_claims *c)
+wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
+                             const wos_vcache_settings *settings, apr_int64_t now,
+                             wos_session **s, wos_claims **c,
+                             const apr_array_header_t **identity)
+{
+    apr_size_t len = strlen(cookie);
+    vc_tail t;
+    vc_entry *e;
+
+    tail_of(cookie, len, &t);
+    apr_thread_mutex_lock(vc->mu);
+    e = apr_hash_get(vc->by_tail, &t, sizeof(t));
+    if (e && (e->cookie_len != len || memcmp(e->cookie, cookie, len) != 0
+              || !wos_vcache_settings_same(&e->settings, settings)))
+        e = NULL;
+    if (e && now >= e->valid_until) {
+        drop(vc, e);
+        e = NULL;
+    }
+    if (e)
+        hand_out(vc, e, s, c, identity);
+    apr_thread_mutex_unlock(vc->mu);
+    if (!e)
+        return WOS_ENOKEY;
+    hold(vc, e, rp);
+    return WOS_OK;
+}
+
+/* A new entry with its own copies, made outside the lock; NULL when expired. */
+static vc_entry *make_entry(const unsigned char *key, const char *cookie,
+                            const wos_vcache_settings *settings, apr_int64_t valid_until,
+                            const wos_session *s, const wos_claims *c)
 {
     apr_pool_t *ep;
-    vc_entry *e, *old;
+    vc_entry *e;
 
-    if (valid_until <= wos_now_sec())
-        return;
-    /* Copies are made outside the lock, in the entry's own pool. */
-    if (apr_pool_create_unmanaged_ex(&ep, NULL, NULL) != APR_SUCCESS)
-        return;
+    if (valid_until <= wos_now_sec()
+        || apr_pool_create_unmanaged_ex(&ep, NULL, NULL) != APR_SUCCESS)
+        return NULL;
     e = apr_pcalloc(ep, sizeof(*e));
     memcpy(e->key, key, WOS_VCACHE_KEY_LEN);
     e->pool = ep;
@@ -299,17 +367,68 @@ void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_
     e->session = dup_session(ep, s);
     e->claims = dup_claims(ep, c);
     e->identity = wos_identity_vars(ep, e->session, e->claims, 0);
+    if (cookie && settings) {
+        e->cookie_len = strlen(cookie);
+        e->cookie = apr_pstrmemdup(ep, cookie, e->cookie_len);
+        tail_of(e->cookie, e->cookie_len, &e->tail);
+        e->settings = *settings;
+        e->settings.client_id = sdup(ep, settings->client_id);
+        e->settings.base_url = sdup(ep, settings->base_url);
+    }
+    return e;
+}
+
+/* Insert @p e, evicting the least recently used when @p evict; 0: no room. */
+static int insert(wos_vcache *vc, vc_entry *e, int evict)
+{
+    vc_entry *old;
 
     apr_thread_mutex_lock(vc->mu);
-    old = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
+    old = apr_hash_get(vc->index, e->key, WOS_VCACHE_KEY_LEN);
     if (old)
         drop(vc, old);
+    if (!evict && vc->count >= vc->capacity) {
+        apr_thread_mutex_unlock(vc->mu);
+        return 0;
+    }
     while (vc->count >= vc->capacity && vc->tail)
         drop(vc, vc->tail);
     push_front(vc, e);
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, e);
+    if (e->cookie)
+        apr_hash_set(vc->by_tail, &e->tail, sizeof(e->tail), e);
     vc->count++;
     apr_thread_mutex_unlock(vc->mu);
+    return 1;
+}
+
+void wos_vcache_put_cookie(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                           const wos_vcache_settings *settings, apr_int64_t valid_until,
+                           const wos_session *s, const wos_claims *c)
+{
+    vc_entry *e = make_entry(key, cookie, settings, valid_until, s, c);
+
+    if (e)
+        insert(vc, e, 1);
+}
+
+void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
+                    const wos_session *s, const wos_claims *c)
+{
+    wos_vcache_put_cookie(vc, key, NULL, NULL, valid_until, s, c);
+}
+
+void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                      const wos_vcache_settings *settings, apr_int64_t valid_until,
+                      const wos_session *s, const wos_claims *c)
+{
+    vc_entry *e;
+
+    if (wos_vcache_count(vc) >= vc->capacity)
+        return;             /* the common case when full: no copies made */
+    e = make_entry(key, cookie, settings, valid_until, s, c);
+    if (e && !insert(vc, e, 0))
+        apr_pool_destroy(e->pool);
 }
 
 int wos_vcache_count(wos_vcache *vc)

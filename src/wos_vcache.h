@@ -2,8 +2,8 @@
  * @file wos_vcache.h
  * @brief Per-process cache of verified sessions.
  *
- * Keyed by SHA-256 of the whole cookie value (and of the settings it was
- * verified under), a hit skips the unseal and the RSA verification and hands
+ * Keyed by a keyed hash (SipHash-2-4, 128 bits, wos_siphash.h) of the whole
+ * cookie value and of the settings it was verified under, a hit skips the unseal and the RSA verification and hands
  * back the parsed claims. An entry never outlives its access token's expiry
  * (minus the refresh window), and a different cookie is a different key.
  * Bounded (least recently used entries go first) and thread-safe.
@@ -13,8 +13,9 @@
 
 #include "wos_jwt.h"
 #include "wos_session.h"
+#include "wos_siphash.h"
 
-#define WOS_VCACHE_KEY_LEN 32
+#define WOS_VCACHE_KEY_LEN WOS_SIPHASH_TAG_LEN
 
 typedef struct wos_vcache wos_vcache;
 
@@ -31,6 +32,9 @@ typedef struct wos_vcache_settings {
     const void *passwords, *issuers;    /**< the configuration's own lists, by address */
     int format;                         /**< wos_format: the same bytes are another
                                              session in another format */
+    /** Not a setting: the hash's secret key (WOS_SIPHASH_KEY_LEN bytes), the
+     *  same in every process of a server (the shared cache's). NULL: no key. */
+    const unsigned char *hash_key;
 } wos_vcache_settings;
 
 /**
@@ -86,9 +90,38 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
                       apr_int64_t now, wos_session **s, wos_claims **c,
                       const apr_array_header_t **identity);
 
+/**
+ * As wos_vcache_get(), found by the cookie itself instead of its key: the
+ * entry stored with these exact cookie bytes under these exact settings
+ * (wos_vcache_put_cookie()). Costs a comparison of the cookie, not a hash
+ * of it: the request path asks this first.
+ */
+wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
+                             const wos_vcache_settings *settings, apr_int64_t now,
+                             wos_session **s, wos_claims **c,
+                             const apr_array_header_t **identity);
+
 /** Remember a verified session until @p valid_until (seconds). */
 void wos_vcache_put(wos_vcache *vc, const unsigned char *key, apr_int64_t valid_until,
                     const wos_session *s, const wos_claims *c);
+
+/**
+ * wos_vcache_put(), also keeping a copy of @p cookie and @p settings so
+ * that wos_vcache_get_cookie() finds the entry (NULL: by key only).
+ */
+void wos_vcache_put_cookie(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                           const wos_vcache_settings *settings, apr_int64_t valid_until,
+                           const wos_session *s, const wos_claims *c);
+
+/**
+ * As wos_vcache_put_cookie(), but only into free room: never evicts. For entries
+ * found in the shared cache: when more sessions are active than this cache
+ * holds, copying each one in would push out another and cost more than it
+ * saves (the shared cache answers them all).
+ */
+void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, const char *cookie,
+                      const wos_vcache_settings *settings, apr_int64_t valid_until,
+                      const wos_session *s, const wos_claims *c);
 
 /** Entries held now (for tests and status). */
 int wos_vcache_count(wos_vcache *vc);

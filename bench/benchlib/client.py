@@ -33,6 +33,18 @@ def sequential(port, path, headers, count):
         conn.close()
 
 
+def cycle(port, path, header_list, count):
+    """count GETs on one keep-alive connection, with each header set in turn."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    try:
+        for i in range(count):
+            status, _, _ = get(port, path, header_list[i % len(header_list)], conn)
+            if status != 200:
+                raise BenchError(f"{path} answered {status} during the instruction count")
+    finally:
+        conn.close()
+
+
 def storm(port, path, header_list, concurrency):
     """One GET per header set, `concurrency` at a time, all released at once.
     Returns (wall seconds, [(status, latency ms, sets a cookie)])."""

@@ -51,7 +51,7 @@ class Callgrind:
     """apache2 -X under callgrind, run as www-data when we are root (httpd would
     switch users itself, and vgdb's pipes must belong to the process's user)."""
 
-    def __init__(self, site, name, config_kw):
+    def __init__(self, site, name, config_kw, extra=""):
         self.site = site
         self.h = site.new_httpd(name, processes=1, threads=4)
         self.out = self.h.dir / "cg"
@@ -61,7 +61,7 @@ class Callgrind:
             ids = pwd.getpwnam("www-data")
             for d in (self.h.dir / "run", self.h.dir / "logs", self.out):
                 os.chown(d, ids.pw_uid, ids.pw_gid)
-        conf = self.h.write(site.config(self.h, as_user=False, **config_kw))
+        conf = self.h.write(site.config(self.h, as_user=False, **config_kw) + extra)
         cmd = [*self.prefix, "valgrind", "--tool=callgrind", "--vgdb=yes",
                f"--vgdb-prefix={self.out}/vgdb", f"--callgrind-out-file={self.out}/cg.out",
                APACHE2, "-X", "-d", str(self.h.dir), "-f", str(conf)]

@@ -20,6 +20,8 @@ from .servers import Emulator, Httpd
 from .tools import BenchError
 
 COOKIE = "wos-session"
+# Location 3's server: neither the per-process nor the shared session cache.
+NOCACHE = "WorkOSSessionCache 0\nWorkOSSessionCacheSize 0\n"
 PAGE = "page.html"
 EMAIL = "ada@example.com"
 # WorkOSSessionFormat -> (cache-hit location, WorkOSSessionCache 0 location); the
@@ -133,7 +135,7 @@ class Site:
 
     def config(self, h, nocache_global=False, nocache_location=False, **base):
         return (h.base_config(self.module, self.htdocs, **base) + self.settings
-                + ("WorkOSSessionCache 0\n" if nocache_global else "")
+                + (NOCACHE if nocache_global else "")
                 + self.locations_conf(nocache_location))
 
     def detect_nocache(self, h):
@@ -147,7 +149,7 @@ class Site:
         if rc == 0:
             return "instance", ("WorkOSSessionCache is server-wide only: location 3 is served "
                                 "by a second httpd with the same configuration and "
-                                "WorkOSSessionCache 0")
+                                "WorkOSSessionCache 0, WorkOSSessionCacheSize 0")
         first = next((ln for ln in out.splitlines() if "WorkOSSessionCache" in ln), "")
         return None, f"WorkOSSessionCache is not accepted by this build ({first.strip()})"
 
@@ -204,7 +206,7 @@ class Site:
                 Location(2, "WorkOS, session cache (hits)", "/wos/" + PAGE,
                          {"Cookie": f"{COOKIE}={cookie}"}, 401, self.main)]
         if self.nocache:
-            locs.append(Location(3, "WorkOS, WorkOSSessionCache 0", "/wos-nocache/" + PAGE,
+            locs.append(Location(3, "WorkOS, no session caches", "/wos-nocache/" + PAGE,
                                  {"Cookie": f"{COOKIE}={cookie}"}, 401,
                                  self.twin or self.main))
         locs.append(Location(4, "mod_auth_openidc, oauth20 bearer", "/oidc/" + PAGE,

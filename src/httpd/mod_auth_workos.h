@@ -22,6 +22,7 @@
 #include "wos_jwt.h"
 #include "wos_keys.h"
 #include "wos_pages.h"
+#include "wos_scache.h"
 #include "wos_session.h"
 #include "mod_auth_workos_apis.h"
 
@@ -37,6 +38,9 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_DEFAULT_SESSION_CACHE 1024
 /** Cache-Control of authenticated answers (as authkit-nextjs sends it). */
 #define WOS_CACHE_CONTROL_PRIVATE "private, no-cache, no-store, must-revalidate, max-age=0"
+#define WOS_SCACHE_MUTEX_TYPE "auth-workos-sessions"
+#define WOS_DEFAULT_SCACHE_BYTES ((apr_size_t)16 * 1024 * 1024)  /* 21,000 sessions */
+#define WOS_SCACHE_MAX_BYTES ((apr_uint64_t)64 * 1024 * 1024 * 1024)
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
@@ -116,6 +120,11 @@ typedef struct wos_srv_cfg {
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
+    int scache_set;                     /* WorkOSSessionCacheSize given */
+    apr_size_t scache_bytes, scache_entry;
+    struct scache_state *scache_state;  /* this generation's segment (post_config) */
+    wos_scache *scache;                 /* shared verified sessions, or NULL (off) */
+    const unsigned char *hash_key;      /* keys both session caches (same in all children) */
     wos_http_handles *http_handles;     /* per process idle curl handles */
     apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
 } wos_srv_cfg;
@@ -153,6 +162,14 @@ int wos_cache_pre_config(apr_pool_t *pconf);
 int wos_cache_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s);
 void wos_refresh_note_log(void *baton, wos_refresh_note what, const char *msg);
+
+/* mod_auth_workos_scache.c */
+int wos_scache_pre_config(apr_pool_t *pconf);
+int wos_scache_post_config(apr_pool_t *pconf, server_rec *s);
+void wos_scache_child_init(apr_pool_t *pchild, server_rec *s);
+const char *wos_scache_set_size(cmd_parms *cmd, void *m, const char *size, const char *entry);
+void wos_scache_status(request_rec *r, int prometheus);
+void wos_scache_register_hooks(void);
 
 /* mod_auth_workos_authz.c */
 void wos_register_authz_providers(apr_pool_t *p);

@@ -636,6 +636,9 @@ const command_rec wos_cmds[] = {
                   "CA bundle for TLS to redis (rediss:; default: the system's)"),
     AP_INIT_TAKE1("WorkOSSessionCache", set_session_cache, NULL, RSRC_CONF,
                   "Verified sessions each process remembers (default 1024; 0 turns it off)"),
+    AP_INIT_TAKE12("WorkOSSessionCacheSize", wos_scache_set_size, NULL, RSRC_CONF,
+                   "Bytes of shared memory for verified sessions all processes share "
+                   "(default 16M; 0 turns it off), and optionally bytes per entry (768)"),
     AP_INIT_TAKE1("WorkOSRedirectURI", set_endpoint, OFF(redirect_uri), WOS_CONF,
                   "The sign-in callback the module serves (path or absolute URL)"),
     AP_INIT_TAKE1("WorkOSLoginURI", set_endpoint, OFF(login_uri), WOS_CONF,

@@ -156,6 +156,9 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
     wos_authn_settings(c, &in->settings);
+    in->settings.hash_key = s->hash_key;
+    in->scache = s->scache;
+    in->need_token = wos_cfg_int(c->pass_token, 0);
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }

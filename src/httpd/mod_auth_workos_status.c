@@ -210,6 +210,7 @@ static int wos_status_handler(request_rec *r)
                        STATS[i].label ? "{" : "", STATS[i].label ? STATS[i].label : "",
                        STATS[i].label ? "}" : "", v[i]);
         }
+        wos_scache_status(r, 1);
         return OK;
     }
     ap_set_content_type(r, "application/json");
@@ -218,6 +219,7 @@ static int wos_status_handler(request_rec *r)
     ap_rputs("{", r);
     for (i = 0; i < WOS_STAT_COUNT; i++)
         ap_rprintf(r, "%s\"%s\":%" APR_UINT64_T_FMT, i ? "," : "", STATS[i].json, v[i]);
+    wos_scache_status(r, 0);
     ap_rputs("}\n", r);
     return OK;
 }

@@ -37,7 +37,9 @@ def site(httpd_factory, wos_server_conf):
 @pytest.fixture(scope="module")
 def site_off(httpd_factory, wos_server_conf):
     h = httpd_factory("off")
-    return h.start(wos_server_conf + "WorkOSSessionCache 0\n" + h.cgi_location("/c/", *AUTH))
+    # Neither the per-process nor the shared cache (test_shared_session_cache.py).
+    return h.start(wos_server_conf + "WorkOSSessionCache 0\nWorkOSSessionCacheSize 0\n"
+                   + h.cgi_location("/c/", *AUTH))
 
 
 def on_one_connection(site, cookies):
@@ -52,7 +54,7 @@ def on_one_connection(site, cookies):
 
 def decisions(site, offset):
     """How each authenticated request was decided, from the debug log."""
-    return ["cached" if "(cached)" in line else "verified"
+    return ["cached" if "(cached)" in line or "(shared cache)" in line else "verified"
             for line in site.log_since(offset).splitlines() if "WOS00103" in line]
 
 

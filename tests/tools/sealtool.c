@@ -9,6 +9,10 @@
  *                      authenticate 200 answer (snake_case) on stdin, sealed
  *                      as that SDK seals it (WorkOSSessionFormat; default node)
  *
+ * --count N (seal, seal-auth) prints N seals of the same payload, one a line:
+ * each has salts and an IV of its own, so N distinct cookies of one session
+ * (bench/run's many-sessions sweep).
+ *
  * --password-env NAME takes a password from the environment instead, so that
  * tests keep secrets off the command line. `seal` prints the seal and a
  * newline; `unseal` prints the payload exactly. Exit 1 on failure (the reason
@@ -35,6 +39,7 @@ typedef struct tool_args {
     apr_int64_t now_ms;
     int print_index;
     wos_format format;
+    apr_int64_t count;
 } tool_args;
 
 static int usage(const char *why)
@@ -44,6 +49,7 @@ static int usage(const char *why)
             "       sealtool unseal --password PW [--password OLD ...] [--now-ms MS]"
             " [--print-index]\n"
             "       sealtool seal-auth --password PW [--now-ms MS] [--format node|ruby|python]\n"
+            "       (seal, seal-auth: --count N prints N distinct seals)\n"
             "       (--password-env NAME reads a password from the environment)\n", why);
     return 2;
 }
@@ -112,6 +118,8 @@ static int parse_option(tool_args *a, const char *opt, const char *val)
         return parse_int64(val, &a->now_ms) ? 2 : 0;
     if (!strcmp(opt, "--format"))
         return wos_format_by_name(val, &a->format) == WOS_OK ? 2 : 0;
+    if (!strcmp(opt, "--count"))
+        return parse_int64(val, &a->count) && a->count > 0 ? 2 : 0;
     return 0;
 }
 
@@ -127,6 +135,7 @@ static int parse_args(apr_pool_t *p, int argc, char **argv, tool_args *a)
     a->now_ms = (apr_int64_t)(apr_time_now() / 1000);
     a->print_index = 0;
     a->format = WOS_FORMAT_NODE;
+    a->count = 1;
     while (i < argc) {
         used = parse_option(a, argv[i], i + 1 < argc ? argv[i + 1] : NULL);
         if (!used)
@@ -139,13 +148,19 @@ static int parse_args(apr_pool_t *p, int argc, char **argv, tool_args *a)
 static int cmd_seal(apr_pool_t *p, const tool_args *a, const char *in, apr_size_t len)
 {
     const char *out;
-    wos_rv rv = wos_seal(p, APR_ARRAY_IDX(a->passwords, 0, const char *), in, len,
-                         a->ttl_sec, a->now_ms, &out);
+    apr_pool_t *sub;
+    apr_int64_t i;
+    wos_rv rv = WOS_OK;
 
-    if (rv != WOS_OK)
-        return fail("seal", rv, NULL);
-    printf("%s\n", out);
-    return 0;
+    apr_pool_create(&sub, p);
+    for (i = 0; i < a->count && rv == WOS_OK; i++) {
+        rv = wos_seal(sub, APR_ARRAY_IDX(a->passwords, 0, const char *), in, len,
+                      a->ttl_sec, a->now_ms, &out);
+        if (rv == WOS_OK)
+            printf("%s\n", out);
+        apr_pool_clear(sub);
+    }
+    return rv == WOS_OK ? 0 : fail("seal", rv, NULL);
 }
 
 static int cmd_unseal(apr_pool_t *p, const tool_args *a, const char *in, apr_size_t len)

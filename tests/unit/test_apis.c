@@ -67,6 +67,7 @@ static bfix *bfix_new(void)
     b->in.jwt.issuers = iss;
     b->in.vcache = b->vc;
     b->in.settings.client_id = "client_01TEST";
+    b->in.settings.hash_key = (const unsigned char *)"0123456789abcdef";
     return b;
 }
 

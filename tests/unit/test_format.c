@@ -318,6 +318,7 @@ START_TEST(cache_key_has_format)
     memset(&s, 0, sizeof(s));
     memset(&m, 0, sizeof(m));
     s.client_id = "client_1";
+    s.hash_key = (const unsigned char *)"0123456789abcdef";
     ck_assert_int_eq(wos_vcache_key_memo(&m, tp, "cookie", &s, a), WOS_OK);
     s.format = WOS_FORMAT_RUBY;
     ck_assert_int_eq(wos_vcache_key_memo(&m, tp, "cookie", &s, b), WOS_OK);

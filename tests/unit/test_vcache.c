@@ -45,10 +45,11 @@ static wos_claims *claims(apr_pool_t *p, const char *user, apr_int64_t exp)
 
 /* Settings a verification is made under; OTHER differs from FP in one number only. */
 static const int PASSWORDS = 1, ISSUERS = 2;
+static const unsigned char HASH_KEY[WOS_SIPHASH_KEY_LEN] = "0123456789abcdef";
 static const wos_vcache_settings FP = {"client_A", "https://api.example", 60, 60,
-                                        &PASSWORDS, &ISSUERS};
+                                        &PASSWORDS, &ISSUERS, 0, HASH_KEY};
 static const wos_vcache_settings OTHER = {"client_A", "https://api.example", 61, 60,
-                                           &PASSWORDS, &ISSUERS};
+                                           &PASSWORDS, &ISSUERS, 0, HASH_KEY};
 
 static void put(wos_vcache *vc, const char *cookie, const char *user, apr_int64_t until)
 {

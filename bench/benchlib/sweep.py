@@ -1,0 +1,243 @@
+"""Issue 20's sweep: what authentication costs as the number of distinct
+active sessions grows (1, 100, 1,000, 10,000, 100,000). Each request of a run
+carries one of N valid session cookies in turn; the same cookies go to the
+unprotected location for the baseline. A dedicated httpd serves the sweep:
+with the default settings up to 10,000 sessions, and with
+--sweep-cache-size (the size docs/scale.md recommends for 100,000 users)
+above that. Before measuring, every session has been verified once (the
+steady state of a site whose users are signed in). Reports medians of the
+rounds, the ratio, VmRSS of each child and the shared segment's figures."""
+import json
+import statistics
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from . import client, wrk
+from .instr import Callgrind
+from .site import COOKIE, EMAIL, PAGE
+from .tools import BenchError
+
+STATUS = "/workos-status"
+DEFAULT_ABOVE = 10_000          # up to this many sessions: the default settings
+GOALS = {100: 0.95, 10_000: 0.90, 100_000: 0.85}
+
+
+def cookies(site, n, path):
+    """n distinct cookies of one minted session (sealtool --count: own salts
+    and IV each), one a line, in a mode-0600 file; never on a command line."""
+    auth = site.emu.session(EMAIL, site.token_ttl)
+    path.touch(mode=0o600)
+    with open(path, "w") as out:
+        res = subprocess.run([str(site.sealtool), "seal-auth", "--password-env",
+                              "WOS_BENCH_COOKIE_PASSWORD", "--count", str(n)],
+                             input=json.dumps(auth), stdout=out, stderr=subprocess.PIPE,
+                             text=True, env=site.env, timeout=600)
+    if res.returncode != 0:
+        raise BenchError(f"sealtool seal-auth --count failed: {res.stderr.strip()[:200]}")
+    return path
+
+
+def script(workdir, n, cookie_file, threads):
+    """wrk Lua: each thread sends its share of the cookies in turn (all of
+    them when there are fewer cookies than threads)."""
+    path = workdir / f"wrk-sweep-{n}.lua"
+    path.touch(mode=0o600)
+    path.write_text(f"""
+local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+local cookies, hdr, at = {{}}, {{}}, 0
+function init(args)
+  local share = {n} >= {threads}
+  local i = 0
+  for line in io.lines({wrk.lua_quote(str(cookie_file))}) do
+    if not share or i % {threads} == id then
+      cookies[#cookies + 1] = "{COOKIE}=" .. line
+    end
+    i = i + 1
+  end
+  at = id or 0
+end
+function request()
+  at = at % #cookies + 1
+  hdr["Cookie"] = cookies[at]
+  return wrk.format(nil, nil, hdr)
+end
+""")
+    return path
+
+
+def rss_kb(pid):
+    """(VmRSS, of which shared memory) of a process: the shared cache's pages
+    count in the RSS of every child that touched them, once in the machine."""
+    fields = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]), int(fields.get("RssShmem", "0 kB").split()[0])
+
+
+def status(h):
+    with urllib.request.urlopen(f"http://127.0.0.1:{h.port}{STATUS}", timeout=30) as r:
+        return json.loads(r.read())
+
+
+def start(site, name, extra):
+    h = site.new_httpd(name)
+    h.start(site.config(h) + extra + f'<Location "{STATUS}">\n    SetHandler workos-status\n'
+            "    Require all granted\n</Location>\n")
+    return h
+
+
+def warm(h, url, script_path, n, opts, log):
+    """Until every session has been verified and stored once (the table's
+    stores, or authenticated requests when it is off). Each wrk run starts
+    again at the first cookie, so a run must be long enough to pass them
+    all: it doubles until one is."""
+    before = status(h)
+    secs, deadline = max(opts.warmup, 2, n // 2000), time.time() + max(300, n / 100)
+    while True:
+        wrk.run(url, script_path, secs, opts.wrk_threads, opts.conns)
+        now = status(h)
+        stored = now["shared_session_cache"]["stores"] - before["shared_session_cache"]["stores"]
+        seen = now["authenticated"] - before["authenticated"]
+        if (stored if now["shared_session_cache"]["capacity"] else seen) >= n:
+            return
+        if time.time() > deadline:
+            raise BenchError(f"warm-up of {n} sessions did not finish ({stored} stored)")
+        log(f"sweep {n}: warming, {stored} of {n} sessions stored")
+        secs *= 2
+
+
+def one_size(site, h, n, opts, log):
+    cookie_file = cookies(site, n, site.workdir / f"cookies-{n}.txt")
+    lua = script(site.workdir, n, cookie_file, opts.wrk_threads)
+    base = f"http://127.0.0.1:{h.port}"
+    none, wos = base + "/none/" + PAGE, base + "/wos/" + PAGE
+    wrk.run(none, lua, max(opts.warmup, 1), opts.wrk_threads, opts.conns)
+    warm(h, wos, lua, n, opts, log)
+    before = status(h)
+    runs = {"none": [], "wos": []}
+    for r in range(opts.sweep_rounds):
+        for key, url in (("none", none), ("wos", wos)):
+            res = wrk.run(url, lua, opts.seconds, opts.wrk_threads, opts.conns)
+            runs[key].append(res["rps"])
+            log(f"sweep {n} sessions, round {r + 1}/{opts.sweep_rounds}, {key}: "
+                f"{res['rps']:.0f} req/s")
+    after = status(h)
+    cookie_file.unlink()
+    table = after["shared_session_cache"]
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {"n": n, "none": med["none"], "wos": med["wos"], "ratio": med["wos"] / med["none"],
+            "all": runs, "rss": [rss_kb(p) for p in h.children()],
+            "table": table, "evicted": table["evictions"]
+            - before["shared_session_cache"]["evictions"],
+            "verified": (after["authenticated"] - before["authenticated"])
+            - (after["cache_hits"] - before["cache_hits"])}
+
+
+def run(site, opts, log):
+    """The sweep over opts.sweep sizes; each httpd is stopped when done."""
+    out, h, current = [], None, None
+    try:
+        for n in opts.sweep:
+            want = "default" if n <= DEFAULT_ABOVE else opts.sweep_cache_size
+            if want != current:
+                if h:
+                    h.stop()
+                extra = "" if want == "default" else f"WorkOSSessionCacheSize {want}\n"
+                h, current = start(site, f"httpd-sweep-{len(out)}", extra), want
+            log(f"sweep: {n} sessions ({want} cache settings)")
+            res = one_size(site, h, n, opts, log)
+            res["settings"] = "defaults" if want == "default" else \
+                f"WorkOSSessionCacheSize {want}"
+            out.append(res)
+    finally:
+        if h:
+            h.stop()
+    return out
+
+
+# Instructions per request, steady state, 100 cookies on one connection: what
+# a request costs when the per-process cache holds the sessions, when it is
+# full (as past 1,024 sessions per process: the shared cache answers), and
+# when it is full and there is no shared cache (as before issue 20).
+SCENARIOS = [
+    ("1 session", 1, ""),
+    ("100 sessions, process cache", 100, ""),
+    ("100 sessions, process cache full: shared cache hits", 100, "WorkOSSessionCache 16\n"),
+    ("100 sessions, process cache full, no shared cache", 100,
+     "WorkOSSessionCache 16\nWorkOSSessionCacheSize 0\n"),
+]
+
+
+def instructions(site, opts, log):
+    """[(label, none, wos)] instructions per request under callgrind (apache2 -X)."""
+    path = site.workdir / "cookies-instr.txt"
+    lines = cookies(site, 100, path).read_text().split()
+    path.unlink()
+    out = []
+    for i, (label, n, extra) in enumerate(SCENARIOS):
+        hdrs = [{"Cookie": f"{COOKIE}={c}"} for c in lines[:n]]
+        cg = Callgrind(site, f"callgrind-sweep-{i}", {}, extra)
+        try:
+            port, count = cg.h.port, opts.instr_requests
+            for p in ("/none/", "/wos/"):
+                client.cycle(port, p + PAGE, hdrs, 2 * n + 10)     # every session seen
+            cg.measure(lambda: time.sleep(1))
+            idle, idle_secs = cg.measure(lambda: time.sleep(3))
+            rate = idle / idle_secs
+            row = [label]
+            for p in ("/none/", "/wos/"):
+                ir, secs = cg.measure(lambda: client.cycle(port, p + PAGE, hdrs, count))
+                row.append(max(0.0, ir - rate * secs) / count)
+            log(f"callgrind sweep: {label}: {row[1]:.0f} / {row[2]:.0f} instructions")
+            out.append(tuple(row))
+        finally:
+            cg.stop()
+    return out
+
+
+def render_instructions(rows, opts):
+    lines = ["", f"Instructions per request (callgrind, apache2 -X, {opts.instr_requests} "
+             "keep-alive requests, cookies in turn, idle subtracted): independent of the "
+             "machine's load",
+             "",
+             "| case | no auth | WorkOS | added | no auth / WorkOS |", "|---|---|---|---|---|"]
+    for label, none, wos in rows:
+        lines.append(f"| {label} | {none:,.0f} | {wos:,.0f} | {wos - none:,.0f} | "
+                     f"{none / wos:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def render(rows, opts):
+    lines = [f"Many sessions (issue 20): wrk -t{opts.wrk_threads} -c{opts.conns} "
+             f"-d{opts.seconds}s, each request one of N cookies in turn, the same cookies to "
+             f"both locations, medians of {opts.sweep_rounds} rounds, every session verified "
+             "once before measuring",
+             "",
+             "| sessions | settings | no auth req/s | WorkOS req/s | ratio | verified while "
+             "measuring | RSS per child kB (of which shared memory) | shared segment: bytes, "
+             "capacity, entries, "
+             "evicted while measuring |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = r["table"]
+        lines.append(f"| {r['n']:,} | {r['settings']} | {r['none']:.0f} | {r['wos']:.0f} | "
+                     f"{r['ratio']:.3f} | {r['verified']} | "
+                     f"{', '.join(f'{a} ({b})' for a, b in r['rss'])} | {t['bytes']:,}, "
+                     f"{t['capacity']:,}, {t['entries']:,}, {r['evicted']} |")
+    lines.append("")
+    lines.append("req/s of each round (no auth / WorkOS):")
+    for r in rows:
+        lines.append(f"  {r['n']:>7,}: " + " ".join(f"{a:.0f}/{b:.0f}" for a, b in
+                                                     zip(r["all"]["none"], r["all"]["wos"])))
+    lines.append("")
+    for n, want in GOALS.items():
+        row = next((r for r in rows if r["n"] == n), None)
+        verdict = "n/a " if row is None else "PASS" if row["ratio"] >= want else "FAIL"
+        got = "not measured" if row is None else f"{row['ratio']:.3f} ({row['settings']})"
+        lines.append(f"{verdict}  {n:,} sessions >= {want:.2f} x no authentication: {got}")
+    return "\n".join(lines) + "\n"
