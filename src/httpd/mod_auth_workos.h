@@ -90,6 +90,7 @@ typedef struct wos_srv_cfg {
     const char *cache_args;
     wos_cache cache;                    /* the seam handed to src/ */
     wos_cache keys_cache;               /* signing-key documents (cache, or a store of their own) */
+    struct wos_cache_state *stores;     /* the stores behind both (cache.c's own) */
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */

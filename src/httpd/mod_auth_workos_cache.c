@@ -8,9 +8,10 @@
  * A provider that is multi-process safe on its own (redis, memcache) is a
  * store several servers share. Its add is a check and a store (mod_socache
  * has no atomic add), which src/ is told with WOS_CACHE_RACY_ADD. When such a
- * store fails, this process uses a local shmcb for WOS_CACHE_RETRY_SEC and
- * then tries the shared store again: the server keeps single flight among
- * its own processes, and the outage is logged once per server.
+ * store fails, src/wos_failover.c decides: this process uses a local shmcb for
+ * WOS_CACHE_RETRY_SEC and then tries the shared store again, so the server
+ * keeps single flight among its own processes; the outage is logged once per
+ * server. This file only makes each store a wos_cache and logs.
  */
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -22,32 +23,40 @@
 
 #include "mod_auth_workos.h"
 #include "wos_algs.h"
+#include "wos_failover.h"
 
 /* How long a process leaves a failed shared store alone (apr's own retry is 5 s). */
 #define WOS_CACHE_RETRY_SEC 5
 /* Outage and recovery are each logged at most once per server in this span. */
 #define WOS_CACHE_REPORT_SEC 60
-/* memcached reads a lifetime above 30 days as an absolute time. */
-#define WOS_CACHE_MAX_LIFETIME apr_time_from_sec(30 * 86400)
 
+/*
+ * One mod_socache instance as a wos_cache. Under the failover (raw) its
+ * answers say whether it failed (WOS_EUNAVAIL); used directly, a failure is
+ * a miss, and an add that cannot be made lets the caller proceed alone.
+ */
 typedef struct store {
+    wos_cache seam;                     /* baton: this store */
+    server_rec *s;
     const char *name;                   /* the provider's name */
     const ap_socache_provider_t *provider;
     ap_socache_instance_t *inst;
     apr_global_mutex_t *mutex;          /* only for providers that are not MP-safe */
+    int raw;                            /* answers for wos_failover */
+    volatile apr_uint32_t last_failure; /* apr_status_t of the latest failure, for logs */
 } store;
 
 /* The baton of the wos_cache: one per server, shared by its virtual hosts. */
-typedef struct cache_state {
+typedef struct wos_cache_state cache_state;
+struct wos_cache_state {
     server_rec *s;
     store primary;
     int shared;                         /* primary is MP-safe itself: a network store */
     const char *spec;                   /* as configured, for log lines */
     store local;                        /* shmcb while the shared store fails, or none */
-    /* this process's view of the shared store */
-    volatile apr_uint32_t down;         /* 1 after a failure, until one succeeds */
-    volatile apr_uint32_t retry_at;     /* epoch seconds: try the shared store again */
-} cache_state;
+    wos_failover *failover;             /* shared only */
+    cache_state *keys;                  /* the signing keys' own store, or NULL */
+};
 
 static void lock(const store *st)
 {
@@ -95,42 +104,109 @@ static apr_status_t st_add(const store *st, server_rec *s, apr_pool_t *p, const 
     return rv;
 }
 
-/* Answers that say nothing about the store's health: absent, too big, bad key. */
-static int benign(apr_status_t st)
+/* A provider's answer as the seam's; only WOS_EUNAVAIL says the store failed. */
+static wos_rv answer(store *st, apr_status_t rv)
 {
-    return st == APR_SUCCESS || st == APR_NOTFOUND || st == APR_ENOMEM
-        || st == APR_ENOSPC || st == APR_EINVAL || st == APR_EEXIST;
+    switch (rv) {
+    case APR_SUCCESS:  return WOS_OK;
+    case APR_NOTFOUND: return WOS_ENOKEY;
+    case APR_EEXIST:   return WOS_EBUSY;
+    case APR_ENOMEM:
+    case APR_ENOSPC:   return WOS_ETOOBIG;
+    case APR_EINVAL:   return WOS_EINVAL;
+    default:
+        apr_atomic_set32(&st->last_failure, (apr_uint32_t)rv);
+        return WOS_EUNAVAIL;
+    }
 }
 
-static apr_uint32_t now_sec(void)
+static wos_rv s_get(const wos_cache *c, apr_pool_t *p, const char *key,
+                    apr_size_t max_len, char **val, apr_size_t *len)
 {
-    return (apr_uint32_t)apr_time_sec(apr_time_now());
+    store *st = c->baton;
+    unsigned int n = (unsigned int)max_len;
+    unsigned char *buf = apr_palloc(p, max_len + 1);
+    apr_status_t rv;
+    wos_rv out;
+
+    lock(st);
+    rv = st_get(st, st->s, p, key, buf, &n);
+    unlock(st);
+    out = answer(st, rv);
+    if (out != WOS_OK)
+        return st->raw ? out : WOS_ENOKEY;
+    buf[n] = '\0';
+    *val = (char *)buf;
+    *len = n;
+    return WOS_OK;
 }
 
-/* Whether this server may report an outage (or a recovery) now: the local
- * store's atomic add makes one process of the server the reporter. */
-static int first_reporter(cache_state *cs, apr_pool_t *p, const char *what)
+static wos_rv s_set(const wos_cache *c, apr_pool_t *p, const char *key,
+                    const char *val, apr_size_t len, apr_time_t expiry)
 {
-    const char *key = apr_pstrcat(p, "wos:shared-cache:", what, NULL);
+    store *st = c->baton;
+    apr_status_t rv;
 
-    if (!cs->local.inst)
-        return 1;                       /* no local store: each process reports */
-    return st_add(&cs->local, cs->s, p, key, "1", 1,
-                  apr_time_now() + apr_time_from_sec(WOS_CACHE_REPORT_SEC)) == APR_SUCCESS;
+    lock(st);
+    rv = st_put(st, st->s, p, key, val, len, expiry);
+    unlock(st);
+    if (rv == APR_SUCCESS)
+        return WOS_OK;
+    answer(st, rv);
+    if (!st->raw)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, st->s,
+                     "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
+                     st->provider->name, (unsigned long)len);
+    return WOS_EUNAVAIL;
 }
 
-/* Use the shared store for this operation? Not while it failed lately. */
-static int primary_usable(cache_state *cs)
+static wos_rv s_add(const wos_cache *c, apr_pool_t *p, const char *key,
+                    const char *val, apr_size_t len, apr_time_t expiry)
 {
-    return !apr_atomic_read32(&cs->down) || now_sec() >= apr_atomic_read32(&cs->retry_at);
+    store *st = c->baton;
+    apr_status_t rv = st_add(st, st->s, p, key, val, len, expiry);
+
+    if (rv == APR_SUCCESS || rv == APR_EEXIST)
+        return rv == APR_EEXIST ? WOS_EBUSY : WOS_OK;
+    answer(st, rv);
+    return st->raw ? WOS_EUNAVAIL : WOS_OK;     /* alone: no store can take it */
 }
 
-static void primary_failed(cache_state *cs, apr_pool_t *p, apr_status_t st, const char *op)
+static wos_rv s_remove(const wos_cache *c, apr_pool_t *p, const char *key)
 {
-    apr_atomic_set32(&cs->retry_at, now_sec() + WOS_CACHE_RETRY_SEC);
-    if (apr_atomic_xchg32(&cs->down, 1))
-        return;                         /* this process knew already */
-    if (first_reporter(cs, p, "down"))
+    store *st = c->baton;
+    apr_status_t rv;
+    wos_rv out;
+
+    lock(st);
+    rv = st->provider->remove(st->inst, st->s, (const unsigned char *)key,
+                              (unsigned int)strlen(key), p);
+    unlock(st);
+    out = answer(st, rv);
+    return st->raw ? out : WOS_OK;
+}
+
+/* The store's seam; @p raw: for wos_failover. */
+static void store_seam(store *st, server_rec *s, int raw)
+{
+    st->s = s;
+    st->raw = raw;
+    memset(&st->seam, 0, sizeof(st->seam));
+    st->seam.baton = st;
+    st->seam.get = s_get;
+    st->seam.set = s_set;
+    st->seam.add = s_add;
+    st->seam.remove = s_remove;
+}
+
+/* wos_failover's reports, once per server (the *_AGAIN ones at debug). */
+static void failover_note(void *baton, wos_failover_event ev, const char *op)
+{
+    cache_state *cs = baton;
+    apr_status_t st = (apr_status_t)apr_atomic_read32(&cs->primary.last_failure);
+
+    switch (ev) {
+    case WOS_FAILOVER_DOWN:
         ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
                      "WOS00801: shared cache %s failed (%s); %s until it answers again "
                      "(retried every %d s)", cs->spec, op,
@@ -138,181 +214,21 @@ static void primary_failed(cache_state *cs, apr_pool_t *p, apr_status_t st, cons
                                       "(single flight among its own processes only)"
                                     : "each process acts alone",
                      WOS_CACHE_RETRY_SEC);
-    else
+        break;
+    case WOS_FAILOVER_DOWN_AGAIN:
         ap_log_error(APLOG_MARK, APLOG_DEBUG, st, cs->s,
                      "WOS00802: shared cache %s failed (%s) in this process too",
                      cs->spec, op);
-}
-
-static void primary_worked(cache_state *cs, apr_pool_t *p)
-{
-    if (!apr_atomic_read32(&cs->down) || apr_atomic_cas32(&cs->down, 0, 1) != 1)
-        return;
-    if (first_reporter(cs, p, "up"))
+        break;
+    case WOS_FAILOVER_UP:
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
                      "WOS00803: shared cache %s answers again; using it", cs->spec);
-    else
+        break;
+    case WOS_FAILOVER_UP_AGAIN:
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
                      "WOS00804: shared cache %s answers again in this process", cs->spec);
-}
-
-/*
- * A network store takes lifetimes in whole seconds, refuses less than one,
- * and memcached reads more than 30 days as a date: round up to whole seconds
- * (the provider subtracts its own clock, hence the half second). 0: already
- * expired, nothing to store.
- */
-static apr_time_t shared_expiry(apr_time_t expiry)
-{
-    apr_time_t now = apr_time_now(), left = expiry - now, secs;
-
-    if (left <= 0)
-        return 0;
-    if (left > WOS_CACHE_MAX_LIFETIME)
-        left = WOS_CACHE_MAX_LIFETIME;
-    secs = (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
-    return now + apr_time_from_sec(secs) + apr_time_from_msec(500);
-}
-
-static wos_rv c_get(const wos_cache *c, apr_pool_t *p, const char *key,
-                    apr_size_t max_len, char **val, apr_size_t *len)
-{
-    cache_state *cs = c->baton;
-    unsigned int n = (unsigned int)max_len;
-    unsigned char *buf = apr_palloc(p, max_len + 1);
-    apr_status_t st = APR_NOTFOUND;
-    const store *from = &cs->primary;
-
-    if (!cs->primary.inst)
-        return WOS_ENOKEY;
-    if (primary_usable(cs)) {
-        lock(from);
-        st = st_get(from, cs->s, p, key, buf, &n);
-        unlock(from);
-        if (st == APR_SUCCESS)
-            primary_worked(cs, p);
-        else if (cs->shared && !benign(st))
-            primary_failed(cs, p, st, "read");
+        break;
     }
-    else {
-        st = APR_EGENERAL;
-    }
-    if (cs->shared && !benign(st)) {
-        if (!cs->local.inst)
-            return WOS_ENOKEY;
-        from = &cs->local;
-        n = (unsigned int)max_len;
-        lock(from);
-        st = st_get(from, cs->s, p, key, buf, &n);
-        unlock(from);
-    }
-    if (st != APR_SUCCESS)
-        return WOS_ENOKEY;
-    buf[n] = '\0';
-    *val = (char *)buf;
-    *len = n;
-    return WOS_OK;
-}
-
-static wos_rv c_set(const wos_cache *c, apr_pool_t *p, const char *key,
-                    const char *val, apr_size_t len, apr_time_t expiry)
-{
-    cache_state *cs = c->baton;
-    apr_status_t st = APR_EGENERAL;
-
-    if (!cs->primary.inst)
-        return WOS_EUNAVAIL;
-    if (cs->shared && primary_usable(cs)) {
-        apr_time_t e = shared_expiry(expiry);
-        if (!e)
-            return WOS_OK;              /* expired already: nothing to keep */
-        st = st_put(&cs->primary, cs->s, p, key, val, len, e);
-        if (st == APR_SUCCESS) {
-            primary_worked(cs, p);
-            return WOS_OK;
-        }
-        primary_failed(cs, p, st, "store");
-    }
-    if (cs->shared) {
-        if (!cs->local.inst)
-            return WOS_EUNAVAIL;
-        lock(&cs->local);
-        st = st_put(&cs->local, cs->s, p, key, val, len, expiry);
-        unlock(&cs->local);
-        return st == APR_SUCCESS ? WOS_OK : WOS_EUNAVAIL;
-    }
-    lock(&cs->primary);
-    st = st_put(&cs->primary, cs->s, p, key, val, len, expiry);
-    unlock(&cs->primary);
-    if (st != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, st, cs->s,
-                     "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
-                     cs->primary.provider->name, (unsigned long)len);
-        return WOS_EUNAVAIL;
-    }
-    return WOS_OK;
-}
-
-/*
- * Store only if absent. Atomic under the mutex (shmcb); on a shared store a
- * window remains between the check and the store (WOS_CACHE_RACY_ADD). When
- * no store can take it the caller proceeds alone rather than wait forever.
- */
-static wos_rv c_add(const wos_cache *c, apr_pool_t *p, const char *key,
-                    const char *val, apr_size_t len, apr_time_t expiry)
-{
-    cache_state *cs = c->baton;
-    apr_status_t st;
-
-    if (!cs->primary.inst)
-        return WOS_OK;                  /* no cache: every process acts alone */
-    if (!cs->shared) {
-        st = st_add(&cs->primary, cs->s, p, key, val, len, expiry);
-        return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
-    }
-    if (primary_usable(cs)) {
-        apr_time_t e = shared_expiry(expiry);
-        if (!e)
-            return WOS_OK;
-        st = st_add(&cs->primary, cs->s, p, key, val, len, e);
-        if (st == APR_SUCCESS || st == APR_EEXIST) {
-            primary_worked(cs, p);
-            return st == APR_EEXIST ? WOS_EBUSY : WOS_OK;
-        }
-        primary_failed(cs, p, st, "add");
-    }
-    if (!cs->local.inst)
-        return WOS_OK;
-    return st_add(&cs->local, cs->s, p, key, val, len, expiry) == APR_EEXIST ? WOS_EBUSY
-                                                                             : WOS_OK;
-}
-
-static wos_rv c_remove(const wos_cache *c, apr_pool_t *p, const char *key)
-{
-    cache_state *cs = c->baton;
-    const store *from = &cs->primary;
-    apr_status_t st;
-
-    if (!cs->primary.inst)
-        return WOS_OK;
-    if (cs->shared && !primary_usable(cs))
-        from = cs->local.inst ? &cs->local : NULL;
-    if (!from)
-        return WOS_OK;
-    lock(from);
-    st = from->provider->remove(from->inst, cs->s, (const unsigned char *)key,
-                                (unsigned int)strlen(key), p);
-    unlock(from);
-    if (from == &cs->primary && cs->shared && !benign(st)) {
-        primary_failed(cs, p, st, "remove");
-        if (cs->local.inst) {
-            lock(&cs->local);
-            cs->local.provider->remove(cs->local.inst, cs->s, (const unsigned char *)key,
-                                       (unsigned int)strlen(key), p);
-            unlock(&cs->local);
-        }
-    }
-    return WOS_OK;
 }
 
 int wos_cache_pre_config(apr_pool_t *pconf)
@@ -344,8 +260,6 @@ static apr_status_t cache_destroy(void *data)
  * Network stores keep their data by themselves.
  */
 #define CARRY_USERDATA "mod_auth_workos:carry"
-#define JWKS_PREFIX "wos:jwks:"
-#define JWKS_SUFFIX ":doc"
 
 typedef struct {
     const char *key;
@@ -366,20 +280,15 @@ static apr_status_t carry_one(ap_socache_instance_t *inst, server_rec *s, void *
                               apr_pool_t *p)
 {
     carry *c = baton;
-    const char *nl;
     carried *it;
     apr_time_t expiry;
-    apr_size_t pl = sizeof(JWKS_PREFIX) - 1, sl = sizeof(JWKS_SUFFIX) - 1;
 
     (void)inst;
     (void)s;
     (void)p;
-    if (idlen <= pl + sl || memcmp(id, JWKS_PREFIX, pl) || memcmp(id + idlen - sl, JWKS_SUFFIX, sl)
-        || !(nl = memchr(data, '\n', datalen)))
-        return APR_SUCCESS;
-    expiry = (apr_time_t)apr_atoi64(apr_pstrmemdup(c->pool, (const char *)data,
-                                                   (apr_size_t)(nl - (const char *)data)));
-    if (expiry <= apr_time_now())
+    if (!wos_keys_is_doc_key((const char *)id, idlen)
+        || wos_keys_doc_parse((const char *)data, datalen, &expiry, NULL) != WOS_OK
+        || expiry <= apr_time_now())
         return APR_SUCCESS;
     it = apr_array_push(c->items);
     it->key = apr_pstrmemdup(c->pool, (const char *)id, idlen);
@@ -485,15 +394,23 @@ static int open_local(cache_state *cs, apr_pool_t *pconf, server_rec *s)
     return store_open(&cs->local, "shmcb (local fallback)", NULL, "local", pconf, s);
 }
 
-static void seam(wos_cache *c, cache_state *cs)
+/* The seam src/ gets: the store itself, or the failover of a shared one. */
+static wos_rv seam(wos_cache *c, cache_state *cs, apr_pool_t *pconf)
 {
-    memset(c, 0, sizeof(*c));
-    c->baton = cs;
-    c->flags = cs->shared ? WOS_CACHE_RACY_ADD : 0;
-    c->get = c_get;
-    c->set = c_set;
-    c->add = c_add;
-    c->remove = c_remove;
+    wos_failover_opts opts = {WOS_CACHE_RETRY_SEC, WOS_CACHE_REPORT_SEC, failover_note, cs,
+                              NULL};
+
+    store_seam(&cs->primary, cs->s, cs->shared);
+    store_seam(&cs->local, cs->s, 1);
+    if (!cs->shared) {
+        *c = cs->primary.seam;
+        return WOS_OK;
+    }
+    if (wos_failover_create(pconf, &cs->primary.seam, cs->local.inst ? &cs->local.seam : NULL,
+                            &opts, &cs->failover) != WOS_OK)
+        return WOS_EINVAL;
+    *c = *wos_failover_cache(cs->failover);
+    return WOS_OK;
 }
 
 /*
@@ -532,8 +449,8 @@ static int open_keys_store(apr_pool_t *pconf, server_rec *s, cache_state *main_c
     apr_pool_cleanup_register(pconf, ks, cache_destroy, apr_pool_cleanup_null);
     apr_pool_cleanup_register(pconf, ks, carry_out, apr_pool_cleanup_null);
     carry_in(ks, s);
-    seam(out, ks);
-    return OK;
+    main_cs->keys = ks;
+    return seam(out, ks, pconf) == WOS_OK ? OK : 500;
 }
 
 int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
@@ -561,15 +478,18 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     apr_pool_cleanup_register(pconf, cs, cache_destroy, apr_pool_cleanup_null);
     if (cs->shared && (rv = open_local(cs, pconf, s)) != OK)
         return rv;
-    seam(&sc->cache, cs);
+    if (seam(&sc->cache, cs, pconf) != WOS_OK)
+        return 500;
     if ((rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
         return rv;
 
     /* Virtual hosts share the main server's cache. */
+    sc->stores = cs;
     for (v = s->next; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
         vc->cache = sc->cache;
         vc->keys_cache = sc->keys_cache;
+        vc->stores = cs;
     }
     return OK;
 }
@@ -598,8 +518,7 @@ static apr_status_t algs_release(void *unused)
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
-    cache_state *cs = sc->cache.baton;
-    cache_state *keys_cs = sc->keys_cache.baton;
+    cache_state *cs = sc->stores;
     wos_keystore *ks = NULL;
     wos_vcache *sessions = NULL;
     wos_http_handles *handles = NULL;
@@ -610,8 +529,8 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
     if (cs) {
         reopen_mutex(&cs->primary.mutex, pchild, s);
         reopen_mutex(&cs->local.mutex, pchild, s);
-        if (keys_cs && keys_cs != cs)
-            reopen_mutex(&keys_cs->primary.mutex, pchild, s);
+        if (cs->keys)
+            reopen_mutex(&cs->keys->primary.mutex, pchild, s);
     }
 
     /* Registered first, so it runs last: after the stores and caches that use them. */

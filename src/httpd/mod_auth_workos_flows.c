@@ -14,10 +14,8 @@
 #include "wos_rand.h"
 #include "wos_redirect.h"
 #include "wos_seal.h"
+#include "wos_signin.h"
 
-#define STATE_PREFIX      "wos-auth-verifier-"
-#define STATE_TTL         600       /* seconds a sign-in may take */
-#define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
 #define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
 
 static const char *path_of(const char *uri_or_path)
@@ -85,21 +83,12 @@ static int read_args(request_rec *r, apr_table_t **args)
     return OK;
 }
 
-/* Path=/ so that every sign-in start sees the ones in flight and can bound
- * them (a callback-only path would hide them from it); short-lived anyway. */
 static void state_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
 {
-    wos_cfg_cookie_attrs(c, a);
-    a->path = "/";
-    a->same_site = "Lax";   /* must survive the top-level redirect back from WorkOS */
-    a->max_age = STATE_TTL;
-}
+    wos_cookie_attrs session;
 
-static const char *state_cookie_name(apr_pool_t *p, const char *state)
-{
-    char *h = wos_sha256_hex(p, state, strlen(state));
-    h[16] = '\0';
-    return apr_pstrcat(p, STATE_PREFIX, h, NULL);
+    wos_cfg_cookie_attrs(c, &session);
+    wos_signin_cookie_attrs(&session, a);
 }
 
 /* Set-Cookie, unless formatting refused the value (NULL). */
@@ -109,18 +98,15 @@ static void add_set_cookie(request_rec *r, const char *value)
         apr_table_addn(r->err_headers_out, "Set-Cookie", value);
 }
 
-/* At most STATE_MAX_COOKIES sign-ins in flight: drop the oldest ones (and
- * never answer a flood of them with a flood of deletions). */
+/* At most WOS_SIGNIN_MAX_COOKIES sign-ins in flight: drop the oldest ones. */
 static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
 {
-    const char *hdr = wos_cookie_header(r);
-    apr_array_header_t *names = hdr ? wos_cookie_names_with_prefix(r->pool, hdr, STATE_PREFIX)
-                                    : NULL;
-    int i, excess = names ? names->nelts - (STATE_MAX_COOKIES - 1) : 0;
+    apr_array_header_t *drop = wos_signin_excess(r->pool, wos_cookie_header(r));
+    int i;
 
-    for (i = 0; i < excess && i < 4 * STATE_MAX_COOKIES; i++)
+    for (i = 0; i < drop->nelts; i++)
         add_set_cookie(r, wos_cookie_format_delete(r->pool, a,
-                                                   APR_ARRAY_IDX(names, i, const char *)));
+                                                   APR_ARRAY_IDX(drop, i, const char *)));
 }
 
 int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
@@ -129,8 +115,8 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
     wos_api_cfg api;
     wos_authorize_params ap;
     wos_cookie_attrs a;
-    const char *state, *verifier, *target = "/", *sealed, *json;
-    json_t *o;
+    wos_signin si;
+    const char *target = "/", *sealed;
 
     if (!c->redirect_uri) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -143,29 +129,21 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
                       "WOS00502: return target refused; using /");
         target = "/";
     }
-    if (wos_rand_token(r->pool, 32, &state) != WOS_OK
-        || wos_rand_token(r->pool, 32, &verifier) != WOS_OK)
-        return HTTP_INTERNAL_SERVER_ERROR;
-
-    o = wos_json_pool_own(r->pool, json_object());
-    json_object_set_new(o, "state", json_string(state));
-    json_object_set_new(o, "codeVerifier", json_string(verifier));
-    json_object_set_new(o, "returnPathname", json_string(target));
-    json = wos_json_dump(r->pool, o);
-    if (!json || wos_seal(r->pool, APR_ARRAY_IDX(c->passwords, 0, const char *), json,
-                          strlen(json), STATE_TTL, apr_time_as_msec(apr_time_now()),
-                          &sealed) != WOS_OK)
+    if (wos_signin_make(r->pool, target, &si) != WOS_OK
+        || wos_signin_seal(r->pool, &si, APR_ARRAY_IDX(c->passwords, 0, const char *),
+                           apr_time_as_msec(apr_time_now()), &sealed) != WOS_OK)
         return HTTP_INTERNAL_SERVER_ERROR;
 
     state_cookie_attrs(c, &a);
     bound_state_cookies(r, &a);
-    add_set_cookie(r, wos_cookie_format(r->pool, &a, state_cookie_name(r->pool, state), sealed));
+    add_set_cookie(r, wos_cookie_format(r->pool, &a, wos_signin_cookie_name(r->pool, si.state),
+                                        sealed));
 
     wos_cfg_api(r, c, &api);
     memset(&ap, 0, sizeof(ap));
     ap.redirect_uri = absolute(r, c->redirect_uri);
-    ap.state = state;
-    ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
+    ap.state = si.state;
+    ap.code_challenge = wos_pkce_challenge(r->pool, si.code_verifier);
     ap.connection_id = c->connection;
     ap.organization_id = c->organization;
     ap.provider = (c->connection || c->organization) ? NULL : "authkit";
@@ -174,48 +152,44 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
     return redirect(r, wos_api_authorize_url(r->pool, &api, &ap));
 }
 
-/* The state cookie for @p state, unsealed: {state, codeVerifier, returnPathname}. */
+/* The sign-in the state cookie for @p state holds; the cookie is deleted. */
 static int open_state(request_rec *r, const wos_dir_cfg *c, const char *state,
-                      const char **verifier, const char **target)
+                      wos_signin *si)
 {
-    const char *hdr = wos_cookie_header(r), *name = state_cookie_name(r->pool, state);
-    const char *saved, *err;
+    const char *hdr = wos_cookie_header(r), *name = wos_signin_cookie_name(r->pool, state);
+    const char *err;
     wos_cookie_in in;
-    char *json;
-    apr_size_t len;
-    int idx;
-    json_t *o;
     wos_cookie_attrs a;
 
     memset(&in, 0, sizeof(in));
-    if (!hdr || wos_cookie_read(r->pool, hdr, name, 8192, &in) != WOS_OK || !in.value)
+    if (!hdr || wos_cookie_read(r->pool, hdr, name, WOS_SIGNIN_MAX_COOKIE, &in) != WOS_OK
+        || !in.value)
         return 0;
     state_cookie_attrs(c, &a);
     add_set_cookie(r, wos_cookie_format_delete(r->pool, &a, name));
-    if (wos_unseal(r->pool, in.value, strlen(in.value), c->passwords,
-                   apr_time_as_msec(apr_time_now()), &json, &len, &idx, &err) != WOS_OK
-        || wos_json_parse(r->pool, json, len, &o, &err) != WOS_OK
-        || wos_json_get_string(r->pool, o, "state", 0, &saved) != WOS_OK
-        || wos_json_get_string(r->pool, o, "codeVerifier", 0, verifier) != WOS_OK
-        || wos_json_get_string(r->pool, o, "returnPathname", 0, target) != WOS_OK)
+    if (wos_signin_open(r->pool, in.value, state, c->passwords,
+                        apr_time_as_msec(apr_time_now()), si, &err) != WOS_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00901: state cookie refused: %s",
+                      err ? err : "-");
         return 0;
-    return wos_ct_streq(saved, state);
+    }
+    return 1;
 }
 
 /* A state is good once: remember it until it would have expired anyway. */
 static int first_use(request_rec *r, const char *state)
 {
     wos_srv_cfg *s = wos_scfg(r->server);
-    const char *key = apr_pstrcat(r->pool, "wos:state:",
-                                  wos_sha256_hex(r->pool, state, strlen(state)), NULL);
-    return s->cache.add(&s->cache, r->pool, key, "1", 1,
-                        apr_time_now() + apr_time_from_sec(STATE_TTL)) == WOS_OK;
+
+    return s->cache.add(&s->cache, r->pool, wos_signin_used_key(r->pool, state), "1", 1,
+                        apr_time_now() + apr_time_from_sec(WOS_SIGNIN_TTL)) == WOS_OK;
 }
 
 static int handle_callback(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
-    const char *state, *code, *error, *verifier, *target, *sealed, *json, *err = NULL;
+    const char *state, *code, *error, *sealed, *json, *err = NULL;
+    wos_signin si;
     wos_api_cfg api;
     wos_auth_result *res;
     wos_cookie_in old;
@@ -227,7 +201,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     state = apr_table_get(args, "state");
     code = apr_table_get(args, "code");
     error = apr_table_get(args, "error");
-    if (!state || !*state || !open_state(r, c, state, &verifier, &target)) {
+    if (!state || !*state || !open_state(r, c, state, &si)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "WOS00504: callback with a missing, expired or forged state");
         return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed",
@@ -249,7 +223,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
         return error_page(r, HTTP_BAD_REQUEST, "Sign-in failed", "No code was returned.");
 
     wos_cfg_api(r, c, &api);
-    rv = wos_api_authenticate_code(r->pool, &api, code, verifier, r->useragent_ip,
+    rv = wos_api_authenticate_code(r->pool, &api, code, si.code_verifier, r->useragent_ip,
                                    apr_table_get(r->headers_in, "User-Agent"), &res, &err);
     if (rv != WOS_OK) {
         int unavailable = rv == WOS_EUNAVAIL;
@@ -274,7 +248,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00509: signed in %s",
                   res->session->user_id);
     wos_stat_inc(r->server, WOS_STAT_SIGN_INS);
-    return redirect(r, absolute(r, target));
+    return redirect(r, absolute(r, si.return_path));
 }
 
 static const char *return_target(request_rec *r, const wos_dir_cfg *c, apr_table_t *args)

@@ -67,7 +67,9 @@ static wos_rv mc_get(const wos_cache *c, apr_pool_t *p, const char *key,
 
     apr_thread_mutex_lock(m->mu);
     m->counts.gets++;
-    if (!(m->failing & WOS_MC_GET) && (e = live(m, key)) != NULL) {
+    if (m->failing & WOS_MC_GET)
+        rv = m->failing & WOS_MC_DOWN ? WOS_EUNAVAIL : WOS_ENOKEY;
+    else if ((e = live(m, key)) != NULL) {
         if (e->len > max_len) {
             rv = WOS_ETOOBIG;
         }
