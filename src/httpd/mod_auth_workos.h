@@ -30,8 +30,6 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_AUTH_TYPE   "WorkOS"
 #define WOS_UNSET       -1
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
-#define WOS_DEFAULT_BASE_URL "https://api.workos.com"
-#define WOS_DEFAULT_SESSION_CACHE 1024
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
@@ -48,7 +46,7 @@ typedef struct wos_dir_cfg {
     const char *cookie_path;
     const char *cookie_samesite;
     int cookie_secure;
-    apr_int64_t cookie_max_age;
+    int cookie_max_age;
     int cookie_chunk_size;
     int unauth_action;
     int remote_user;
@@ -114,10 +112,18 @@ void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void *wos_merge_srv_cfg(apr_pool_t *p, void *base, void *add);
 wos_dir_cfg *wos_dcfg(request_rec *r);
 wos_srv_cfg *wos_scfg(server_rec *s);
-/* Effective values with defaults applied. */
+/* Effective values: the setting, else the default configuration's (config.c). */
 const char *wos_cfg_base_url(const wos_dir_cfg *c);
 const char *wos_cfg_cookie_name(const wos_dir_cfg *c);
-int wos_cfg_int(int v, int dflt);
+int wos_cfg_cookie_chunk_size(const wos_dir_cfg *c);
+wos_unauth_action wos_cfg_unauth_action(const wos_dir_cfg *c);
+wos_remote_user wos_cfg_remote_user(const wos_dir_cfg *c);
+int wos_cfg_pass_claims(const wos_dir_cfg *c);
+int wos_cfg_pass_token(const wos_dir_cfg *c);
+int wos_cfg_clock_skew(const wos_dir_cfg *c);
+int wos_cfg_jwks_ttl(const wos_dir_cfg *c);
+int wos_cfg_refresh_before(const wos_dir_cfg *c);
+int wos_cfg_session_cache_size(const wos_srv_cfg *s);
 void wos_cfg_api(request_rec *r, const wos_dir_cfg *c, wos_api_cfg *api);
 void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a);
 

@@ -54,7 +54,7 @@ static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cook
 /* Identity for this request: r->user, the claims for Require, variables. */
 static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
 {
-    r->user = (char *)(wos_cfg_int(c->remote_user, WOS_USER_EMAIL) == WOS_USER_ID
+    r->user = (char *)(wos_cfg_remote_user(c) == WOS_USER_ID
                        || !st->session->user_email ? st->session->user_id
                                                   : st->session->user_email);
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
@@ -81,7 +81,7 @@ static void challenge(request_rec *r)
 /* No session: sign in, or 401/403, as configured and as the client can follow. */
 static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
 {
-    int action = wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN);
+    wos_unauth_action action = wos_cfg_unauth_action(c);
 
     if (action == WOS_UNAUTH_403) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -149,7 +149,7 @@ int wos_check_authn(request_rec *r)
     rv = authenticate(r, c, 0);
     if (rv == OK || rv != DECLINED)
         return rv;
-    if (wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN) == WOS_UNAUTH_PASS) {
+    if (wos_cfg_unauth_action(c) == WOS_UNAUTH_PASS) {
         /* pass lets anonymous requests through where Require allows them; this
          * Require needs a user, so the answer is a plain 401. */
         challenge(r);
@@ -199,8 +199,7 @@ int wos_post_perdir(request_rec *r)
     /* Where the module passes the token as Authorization, that header is the
      * module's: a client's own must not reach the backend, signed in or not. */
     c = wos_dcfg(r);
-    if (wos_cfg_int(c->pass_token, 0) && (wos_cfg_int(c->pass_claims, WOS_PASS_ENV)
-                                          & WOS_PASS_HEADERS)
+    if (wos_cfg_pass_token(c) && (wos_cfg_pass_claims(c) & WOS_PASS_HEADERS)
         && apr_table_get(r->headers_in, "Authorization")) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "WOS00112: removed client-supplied Authorization (WorkOSPassAccessToken)");

@@ -522,8 +522,7 @@ void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
     wos_keystore *ks = NULL;
     wos_vcache *sessions = NULL;
     wos_http_handles *handles = NULL;
-    int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
-                                                   : sc->session_cache_size;
+    int size = wos_cfg_session_cache_size(sc);
     server_rec *v;
 
     if (cs) {

@@ -337,23 +337,45 @@ static int handle_login(request_rec *r, const wos_dir_cfg *c, const char *hint)
     return wos_start_login(r, c, return_target(r, c, args), hint);
 }
 
-static int is_endpoint(const request_rec *r, const char *configured)
+/* The module's endpoints, each configured by a directive (a field of wos_dir_cfg). */
+typedef enum {
+    WOS_EP_NONE, WOS_EP_CALLBACK, WOS_EP_LOGIN, WOS_EP_SIGNUP, WOS_EP_LOGOUT, WOS_EP_SWITCH_ORG
+} wos_endpoint;
+
+static const struct {
+    wos_endpoint which;
+    apr_size_t offset;              /* the const char * field holding its path or URL */
+} endpoints[] = {
+    {WOS_EP_CALLBACK, APR_OFFSETOF(wos_dir_cfg, redirect_uri)},
+    {WOS_EP_LOGIN, APR_OFFSETOF(wos_dir_cfg, login_uri)},
+    {WOS_EP_SIGNUP, APR_OFFSETOF(wos_dir_cfg, signup_uri)},
+    {WOS_EP_LOGOUT, APR_OFFSETOF(wos_dir_cfg, logout_uri)},
+    {WOS_EP_SWITCH_ORG, APR_OFFSETOF(wos_dir_cfg, switch_org_uri)},
+};
+
+/* Which endpoint this request is for, if any (the first configured match). */
+static wos_endpoint endpoint_of(const request_rec *r, const wos_dir_cfg *c)
 {
-    return configured && r->parsed_uri.path && !strcmp(r->parsed_uri.path, path_of(configured));
+    apr_size_t i;
+
+    for (i = 0; r->parsed_uri.path && i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        const char *configured = *(const char *const *)((const char *)c + endpoints[i].offset);
+        if (configured && !strcmp(r->parsed_uri.path, path_of(configured)))
+            return endpoints[i].which;
+    }
+    return WOS_EP_NONE;
 }
 
 /* quick_handler: the module's own endpoints, before any <Location> auth. */
 int wos_flow_handler(request_rec *r, int lookup_uri)
 {
     wos_dir_cfg *c = wos_dcfg(r);
-    int which;
+    wos_endpoint which;
 
     if (lookup_uri || !c)
         return DECLINED;
-    which = is_endpoint(r, c->redirect_uri) ? 1 : is_endpoint(r, c->login_uri) ? 2
-          : is_endpoint(r, c->signup_uri) ? 3 : is_endpoint(r, c->logout_uri) ? 4
-          : is_endpoint(r, c->switch_org_uri) ? 5 : 0;
-    if (!which)
+    which = endpoint_of(r, c);
+    if (which == WOS_EP_NONE)
         return DECLINED;
     wos_scrub_headers(r);
     if (wos_check_config(r, c) != OK)
@@ -363,15 +385,17 @@ int wos_flow_handler(request_rec *r, int lookup_uri)
         return HTTP_METHOD_NOT_ALLOWED;
     }
     switch (which) {
-    case 1: {
+    case WOS_EP_CALLBACK: {
         int status = handle_callback(r, c);
         if (status != HTTP_MOVED_TEMPORARILY)
             wos_stat_inc(r->server, WOS_STAT_SIGN_IN_FAILURES);
         return status;
     }
-    case 2: return handle_login(r, c, NULL);
-    case 3: return handle_login(r, c, "sign-up");
-    case 4: return handle_logout(r, c);
-    default: return handle_switch_org(r, c);
+    case WOS_EP_LOGIN: return handle_login(r, c, NULL);
+    case WOS_EP_SIGNUP: return handle_login(r, c, "sign-up");
+    case WOS_EP_LOGOUT: return handle_logout(r, c);
+    case WOS_EP_SWITCH_ORG: return handle_switch_org(r, c);
+    case WOS_EP_NONE: break;
     }
+    return DECLINED;
 }

@@ -101,8 +101,8 @@ static void make_room(request_rec *r, int pass)
 
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st)
 {
-    int pass = wos_cfg_int(c->pass_claims, WOS_PASS_ENV);
-    int token = wos_cfg_int(c->pass_token, 0);
+    int pass = wos_cfg_pass_claims(c);
+    int token = wos_cfg_pass_token(c);
     const apr_array_header_t *vars = st->identity;
     int i;
 

@@ -70,8 +70,7 @@ void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *
 
     wos_cfg_cookie_attrs(c, &a);
     if (wos_cookie_store(r->pool, &a, wos_cfg_cookie_name(c), value,
-                         (apr_size_t)wos_cfg_int(c->cookie_chunk_size,
-                                                 WOS_COOKIE_DEFAULT_CHUNK_SIZE),
+                         (apr_size_t)wos_cfg_cookie_chunk_size(c),
                          old ? old : &none, &sc) != WOS_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WOS00101: session too large for %d cookies; raise "
@@ -112,7 +111,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->keystore = s->keys;
     in->keys.cache = &s->keys_cache;
     in->keys.api = api;
-    in->keys.ttl_sec = wos_cfg_int(c->jwks_ttl, 3600);
+    in->keys.ttl_sec = wos_cfg_jwks_ttl(c);
     in->keys.fetched = wos_stat_jwks_fetched;
     in->keys.fetched_baton = r->server;
     in->refresh.cache = &s->cache;
@@ -121,9 +120,9 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh.user_agent = apr_table_get(r->headers_in, "User-Agent");
     in->refresh.note = wos_refresh_note_log;
     in->refresh.note_baton = r;
-    in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
+    in->jwt.skew_sec = wos_cfg_clock_skew(c);
     in->jwt.issuers = c->issuers;
-    in->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    in->refresh_before = wos_cfg_refresh_before(c);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
     in->settings.client_id = api->client_id;
