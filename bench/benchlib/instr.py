@@ -61,7 +61,8 @@ class Callgrind:
             ids = pwd.getpwnam("www-data")
             for d in (self.h.dir / "run", self.h.dir / "logs", self.out):
                 os.chown(d, ids.pw_uid, ids.pw_gid)
-        conf = self.h.write(site.config(self.h, as_user=False, **config_kw))
+        self.h.as_user = False
+        conf = self.h.write_config(site.config(self.h, **config_kw))
         cmd = [*self.prefix, "valgrind", "--tool=callgrind", "--vgdb=yes",
                f"--vgdb-prefix={self.out}/vgdb", f"--callgrind-out-file={self.out}/cg.out",
                APACHE2, "-X", "-d", str(self.h.dir), "-f", str(conf)]

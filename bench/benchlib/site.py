@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .servers import Emulator, Httpd
-from .tools import BenchError
+from .tools import OPENIDC_SO, BenchError
 
 COOKIE = "wos-session"
 PAGE = "page.html"
@@ -46,7 +46,7 @@ def static_page():
 def openidc_cert(emu, path):
     """The emulator's signing key as an X.509 certificate (the JWKS x5c), after
     checking that it holds the same public key the emulator reports."""
-    keys = emu.ctl("keys")
+    keys = emu.keys()
     jwk = next(k for k in emu.jwks()["keys"] if k["kid"] == keys["current_kid"])
     der = base64.b64decode(jwk["x5c"][0])
     cert = x509.load_der_x509_certificate(der)
@@ -85,14 +85,18 @@ class Site:
     # ---- configuration ---------------------------------------------------
 
     def server_settings(self):
-        kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
         return (f"WorkOSClientID {self.client_id}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
                 "WorkOSRedirectURI /auth/callback\n"
-                f"WorkOSCookieName {COOKIE}\n"
-                f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}\n"
+                f"WorkOSCookieName {COOKIE}\n" + self.openidc_settings())
+
+    def openidc_settings(self):
+        if not OPENIDC_SO.exists():
+            return ""
+        kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
+        return (f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}\n"
                 f"OIDCOAuthVerifyCertFiles {kid}#{self.workdir / 'openidc-cert.pem'}\n")
 
     def locations_conf(self, nocache_in_location):
@@ -102,14 +106,17 @@ class Site:
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
                   "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+        if not OPENIDC_SO.exists():
+            del blocks["/oidc/"]
         out = ""
         for path, lines in blocks.items():
             body = "".join(f"    {ln}\n" for ln in lines)
             out += f'Alias "{path}" "{self.htdocs}/"\n<Location "{path}">\n{body}</Location>\n'
         return out
 
-    def config(self, h, nocache_global=False, nocache_location=False, **base):
-        return (h.base_config(self.module, self.htdocs, **base) + self.settings
+    def config(self, h, nocache_global=False, nocache_location=False):
+        """What follows h's base configuration (Httpd.base_config)."""
+        return (self.settings
                 + ("WorkOSSessionCache 0\n" if nocache_global else "")
                 + self.locations_conf(nocache_location))
 
@@ -132,7 +139,7 @@ class Site:
 
     def new_httpd(self, name, processes=None, threads=None):
         h = Httpd(self.workdir, name, self.env, processes or self.processes,
-                  threads or self.threads)
+                  threads or self.threads, self.module)
         self.instances.append(h)
         return h
 
@@ -164,7 +171,7 @@ class Site:
 
     def session(self, expired=False):
         """(cookie value, access token) of a fresh session of EMAIL."""
-        auth = self.emu.session(EMAIL, self.token_ttl, expired=expired)
+        auth = self.emu.session(EMAIL, token_ttl=self.token_ttl, expired=expired)
         return self.seal(auth), auth["access_token"]
 
     def locations(self):

@@ -14,18 +14,7 @@ from harness import client
 from harness.cookies import b64url, iron_seal, now_ms
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "callback")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
-
-
-@pytest.fixture(autouse=True)
-def no_faults(emulator):
-    emulator.clear_fault()
-    yield
-    emulator.clear_fault()
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
 def refused(resp, status):

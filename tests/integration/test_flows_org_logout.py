@@ -10,13 +10,6 @@ import flowlib as fl
 from harness import client
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "org-logout")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
-
-
 def switch_path(org, return_to=None):
     q = {"organization_id": org}
     if return_to is not None:

@@ -8,11 +8,7 @@ from harness import client
 from harness.cookies import iron_unseal, jwt_claims, jwt_header
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "rotation")
-    h.start(fl.site(h, fl.server_conf(emulator, creds, rotation=True)))
-    return h
+SITE_ROTATION = True
 
 
 def get(h, cookie):

@@ -12,13 +12,6 @@ import flowlib as fl
 from harness import client
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "signin")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
-
-
 def test_full_sign_in_over_plain_http(site, browser, emulator, creds):
     emulator.reset()
     s = fl.SignIn(browser, emulator, "/private/env.cgi?tab=1")
