@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos.c: the module record, its hooks, and the registration of
  * its providers. Each hook's work is in src/httpd/ (the glue) and the logic

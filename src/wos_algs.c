@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wos_algs.c: algorithms fetched once per process; HMAC and PBKDF2 through them. */
 #include <pthread.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_algs.h
  * @brief OpenSSL algorithms fetched once per process, and HMAC and PBKDF2 on them.

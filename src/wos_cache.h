@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_cache.h
  * @brief The seam to the shared cache (mod_socache in the module, a table in tests).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_failover.c: the shared cache's failover policy (see wos_failover.h).
  * The health is two atomics of this process: down, and when to retry.

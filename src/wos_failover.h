@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_failover.h
  * @brief A shared store (redis, memcache) with a local stand-in while it fails.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_json_parse.c: the strict JSON reader (RFC 8259) behind wos_json_parse.
  *

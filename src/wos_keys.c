@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_keys.c: the JWKS keystore. One document in the shared cache serves
  * every process; each process parses a generation once and keeps it (with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_keys.h
  * @brief The JWKS as the request path sees it: shared by all processes,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_seal.c: the iron "Fe26.2" seal as the WorkOS Node SDK and iron-session
  * write it (AES-256-CBC, HMAC-SHA256, PBKDF2-HMAC-SHA1 keys, iteration 1).

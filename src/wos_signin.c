@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_signin.c: the sign-in state: made at sign-in start, sealed into a
  * cookie named after it, opened once by the callback. See wos_signin.h.

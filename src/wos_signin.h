@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_signin.h
  * @brief A sign-in in flight: the state that crosses the round trip to WorkOS.

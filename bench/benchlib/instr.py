@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Instructions per request for locations 2 and 3 (and 1 and 4 for scale):
 `perf stat -e instructions` on the running children where the CPU exposes
 the counter, else callgrind on a single-process `apache2 -X`, zeroing and

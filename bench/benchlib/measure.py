@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The measurements: answer checks, interleaved wrk rounds, RSS growth, the
 refresh storm and the other CPU load seen while measuring."""
 import os

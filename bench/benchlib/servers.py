@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The processes the benchmark starts: the AuthKit emulator and apache2
 instances, all on 127.0.0.1, each in its own session so that stop() leaves
 nothing behind. Both come from the integration tests' harness

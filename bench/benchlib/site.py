@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The system under test: the emulator, one httpd with the four locations
 (plus a twin for location 3 when WorkOSSessionCache is global-only), the
 static page, the certificate mod_auth_openidc verifies with, and sessions."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos.h: the glue's private header: what the files of src/httpd/ share: configuration records,
  * per-request state, and the functions each glue file offers the others.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_authn.c: AuthType WorkOS. The decision itself is
  * wos_authn_check (src/wos_authn.c); this file turns a request into its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_cache.c: the shared cache through httpd's mod_socache.
  * One instance for the whole server (made in post_config, reopened in each

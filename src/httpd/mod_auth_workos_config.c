@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_config.c: directives, their validation, and merging.
  * Every value is checked when the configuration is read, so `apachectl

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_flows.c: the endpoints the module serves itself: sign-in
  * start (and sign-up), the callback, logout, organization switch. They run

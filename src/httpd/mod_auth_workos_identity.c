@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_identity.c: handing the identity on (environment for
  * CGI/PHP/SSI, headers for proxied backends) and removing forged copies of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_request.c: request helpers every glue file uses: the
  * Cookie header, Set-Cookie, the session cookie, the inputs of one

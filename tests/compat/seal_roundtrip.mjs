@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // seal_roundtrip.mjs: the module's seal (through sealtool, $WOS_SEALTOOL) against
 // the real SDKs, both ways: iron-session 8 (sealData/unsealData) and
 // @workos-inc/node 11 (its sealing path, getSessionFromCookie, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for the integration tests (see README.md in this directory).
 
 Per test module: credentials (fresh random API key and cookie password), the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The callback under attack and under failure: forged, replayed, missing,
 expired and mismatched state; AuthKit errors (with markup in them); repeated
 and oversized parameters; a failed code exchange; WorkOS unreachable. Never

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Chunked session cookies: the 400-permission user's session (well over
 12 KB) is split into wos-session.0..N within the chunk size, read back whole,
 refreshed whole; moving between a chunked and an unchunked session deletes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Organization switch (refresh into another organization, then back to the
 page) and logout (cookie cleared, browser sent to WorkOS's logout with the
 session id, which works after the access token expired)."""

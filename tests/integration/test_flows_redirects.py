@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Open redirects through the module's own endpoints: every payload of
 tests/vectors/redirect/bad.txt sent as ?return_to= to the login endpoint
 (followed through a complete sign-in to the callback's Location) and to the

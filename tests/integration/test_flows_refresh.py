@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Refresh on the request path: an expired (or nearly expired) access token
 is traded for a new session on the same response; concurrent requests with
 the same cookie across several httpd children make one upstream call

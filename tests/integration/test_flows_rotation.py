@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rotation: of the cookie password (WorkOSCookiePassword new old: the old one
 still opens cookies, every cookie written uses the new one) and of WorkOS's
 signing key (a token with a new kid makes the module refetch the JWKS once)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign-in through the module over plain HTTP (requests, no browser): the
 redirect to AuthKit and every parameter of it, the state cookie, the hosted
 page, the callback and the session it sets; the login and sign-up endpoints,

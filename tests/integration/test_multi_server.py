@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Several servers sharing one cache: WorkOSCache redis:host:port and
 memcache:host:port, through httpd's mod_socache_redis and mod_socache_memcache.
 

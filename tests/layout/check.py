@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """tests/layout/check.py: the layout rules of docs/hacking.md, checked.
 
   top-level  mod_auth_workos.c is the only C file at the top of the tree

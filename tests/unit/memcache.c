@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcache.c: the in-memory wos_cache of the unit tests (see memcache.h).
  * An APR hash of entries in the cache's own subpool, every access under one

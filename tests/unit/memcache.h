@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcache.h: an in-memory wos_cache for the unit tests, standing in for the
  * shared socache of the module. Entries have an absolute expiry, a mutex

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_algs.c: HMAC and one-round PBKDF2 of src/wos_algs.c (OpenSSL's EVP_MAC
  * and EVP_KDF on templates fetched once, contexts reused). Expected values

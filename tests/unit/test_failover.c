@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_failover.c: the shared cache's failover policy (src/wos_failover.c).
  * The shared store and the server's local store are in-memory caches

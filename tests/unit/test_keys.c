@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_keys.c: the JWKS keystore. Each keystore object plays one worker
  * process; keystores that share a memcache play the processes of one server.

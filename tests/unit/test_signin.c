@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_signin.c: the sign-in state of src/wos_signin.c: made, sealed into
  * its cookie, opened once by the callback, and the cookies in flight bounded.
