@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos.c: the module record, its hooks, and the registration of
  * its providers. Each hook's work is in src/httpd/ (the glue) and the logic
@@ -61,7 +62,9 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_register_authz_providers(p);
     wos_status_register_hooks();
     wos_check_register_hooks();
-    wos_apis_register_hooks(p);
+    wos_bearer_register_hooks();
+    wos_sessioninfo_register_hooks();
+    wos_register_claim_provider(p);
     wos_pages_register_hooks();
     wos_scache_register_hooks();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_common.c: shared set-up for the harnesses, and exact-size pool
  * allocations (see fuzz_common.h).

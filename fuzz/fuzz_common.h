@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_common.h: what every harness shares: APR set up once, a fresh pool
  * per input, exact-size copies of the input, and an oracle check that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cookie.c: the Cookie header reader and chunked storage
  * (src/wos_cookie.h).

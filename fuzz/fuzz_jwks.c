@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_jwks.c: wos_jwks_parse and wos_jwks_find (src/wos_jwks.h).
  *

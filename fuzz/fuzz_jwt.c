@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_jwt.c: wos_jwt_verify and wos_jwt_peek_kid (src/wos_jwt.h) with a
  * fixed JWKS: one 2048-bit RSA key, kid "fuzz-rsa-1" (fuzz/fuzz_key.h).

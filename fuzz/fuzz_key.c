@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_key.c: a deterministic RSA key (see fuzz_key.h). Each prime is the
  * first probable prime p >= a SHA-256 expansion of the label (top two bits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_key.h: a fixed RSA key for the JWT harness and the seed generator.
  *

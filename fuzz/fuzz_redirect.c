@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_redirect.c: wos_redirect_validate (src/wos_redirect.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_seal.c: wos_unseal (src/wos_seal.h), the iron Fe26.2 seal.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_session.c: the session payload parsers (src/wos_session.h):
  * wos_session_parse (an unsealed cookie) and wos_session_from_auth_response

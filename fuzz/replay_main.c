@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay_main.c: a main() for the fuzz harnesses without libFuzzer, so that
  * `make check` replays the corpora with the normal compiler.

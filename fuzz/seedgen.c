@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * seedgen: write the seed inputs of every harness, made with the core itself
  * (wos_seal, wos_cookie_store), the fixed fuzz key (fuzz/fuzz_key.h) and the

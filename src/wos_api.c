@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_api.c: the WorkOS User Management calls (authenticate, JWKS) and the
  * browser URLs (authorize, logout), plus the classification of answers into

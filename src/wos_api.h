@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_api.h
  * @brief The WorkOS User Management API as the module uses it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_authn.c: the session check behind AuthType WorkOS. Order matters:
  * the seal's MAC before anything is parsed, the token's signature before any

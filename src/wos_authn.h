@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_authn.h
  * @brief From a session cookie to an identity: unseal, verify, refresh.

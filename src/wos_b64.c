@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_b64.c: strict base64url without padding. Encoding lets OpenSSL do the
  * bit work (standard alphabet, then translated); decoding is by tables.

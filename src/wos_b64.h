@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_b64.h
  * @brief Strict base64url (RFC 4648 §5, no padding), as iron and JWS use it;

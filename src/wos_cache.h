@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_cache.h
  * @brief The seam to the shared cache (the module's own redis store or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_claims.c: the identity handed to CGI/PHP (WORKOS_* variables) and to
  * proxied backends (X-WorkOS-* headers), and the incoming header names the

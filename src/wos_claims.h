@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_claims.h
  * @brief The identity the module hands on: environment variables for CGI/PHP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wos_common.c: result names, constant-time compare, hashing and string helpers. */
 #include <string.h>
 #include <openssl/crypto.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_common.h
  * @brief Result codes and small helpers shared by the whole core.

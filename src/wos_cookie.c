@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_cookie.c: the Cookie header in, Set-Cookie out, and chunking across
  * <name>.0 .. <name>.N-1 for sessions larger than one cookie.

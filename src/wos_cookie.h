@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_cookie.h
  * @brief Reading the Cookie header and writing Set-Cookie, with chunking.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_http.c: bounded HTTP GET/POST over libcurl's easy interface.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_http.h
  * @brief The one place that talks HTTP (libcurl): bounded, verified, quiet.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wos_json.c: typed getters, pool ownership and dumping over jansson (the
  * reader is wos_json_parse.c). */
 #include <math.h>

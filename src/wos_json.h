@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_json.h
  * @brief Strict JSON parsing on top of jansson.

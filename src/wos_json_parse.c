@@ -1,13 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_json_parse.c: the strict JSON reader (RFC 8259) behind wos_json_parse.
  *
- * jansson reads a character at a time through a stream and decodes UTF-8 per
- * character, which made parsing the session cookie and the token the largest
- * cost of an uncached request. This reader scans strings in runs and builds
- * the same jansson values, with the rules wos_json.h promises: an object at
- * the root, no duplicate keys, depth capped, valid UTF-8, no NUL, integers
- * that fit json_int_t and finite reals, nothing after the value. Errors name
- * the kind and the offset only, never the input.
+ * Why a reader of our own, next to jansson: jansson reads a character at a
+ * time through a stream and decodes UTF-8 per character, which made parsing
+ * the session cookie and the token the largest cost of an uncached request.
+ * This reader scans strings in runs and builds the same jansson values (the
+ * rest of the core uses jansson's types and getters only), with the rules
+ * wos_json.h promises: an object at the root, no duplicate keys, depth
+ * capped, valid UTF-8, no NUL, integers that fit json_int_t and finite reals,
+ * nothing after the value. Errors name the kind and the offset only, never
+ * the input.
+ *
+ * How it is checked: differentially, with jansson's own parser as the oracle
+ * (json_loadb with JSON_REJECT_DUPLICATES): both must accept the same texts
+ * and build equal values, or both refuse.
+ *  - tests/unit/test_json.c, reader_matches_jansson_*: edge cases, mutations
+ *    of real documents, and every byte value at every place of a string;
+ *  - fuzz/fuzz_session.c (json_differential): the same comparison on every
+ *    libFuzzer input, and its corpus is replayed by `make check`
+ *    (fuzz/replay; docs/hacking.md says how to fuzz).
+ * One difference is deliberate, and both checks allow for it: this reader
+ * refuses any raw NUL byte, which jansson skips after a number or literal.
  */
 #include <errno.h>
 #include <locale.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_jwks.c: parse the WorkOS JWKS into RSA public keys (OpenSSL 3
  * EVP_PKEY_fromdata). Each entry is checked on its own: a bad entry is

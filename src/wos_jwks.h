@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_jwks.h
  * @brief The WorkOS JSON Web Key Set: RSA signing keys by kid.

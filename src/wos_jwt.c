@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_jwt.c: RS256 access token verification and claim extraction.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_jwt.h
  * @brief RS256 access tokens: verification and the claims the module uses.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_keys.c: the JWKS keystore. One document in the shared cache serves
  * every process; each process parses a generation once and keeps it (with a
@@ -149,7 +150,41 @@ static const char *client_id_hash(apr_pool_t *p, const wos_api_cfg *api)
 
 static const char *cache_key(apr_pool_t *p, const wos_api_cfg *api, const char *what)
 {
-    return apr_pstrcat(p, "wos:jwks:", client_id_hash(p, api), ":", what, NULL);
+    return apr_pstrcat(p, WOS_KEYS_DOC_PREFIX, client_id_hash(p, api), ":", what, NULL);
+}
+
+static const char *doc_key(apr_pool_t *p, const wos_api_cfg *api)
+{
+    return apr_pstrcat(p, WOS_KEYS_DOC_PREFIX, client_id_hash(p, api), WOS_KEYS_DOC_SUFFIX,
+                       NULL);
+}
+
+int wos_keys_is_doc_key(const char *key, apr_size_t len)
+{
+    apr_size_t pl = sizeof(WOS_KEYS_DOC_PREFIX) - 1, sl = sizeof(WOS_KEYS_DOC_SUFFIX) - 1;
+
+    return len > pl + sl && !memcmp(key, WOS_KEYS_DOC_PREFIX, pl)
+           && !memcmp(key + len - sl, WOS_KEYS_DOC_SUFFIX, sl);
+}
+
+wos_rv wos_keys_doc_parse(const char *val, apr_size_t len, apr_time_t *expiry,
+                          const char **json)
+{
+    const char *nl = memchr(val, '\n', len);
+    apr_int64_t v = 0;
+    const char *d;
+
+    if (!nl || nl == val || nl - val > 19)
+        return WOS_EINVAL;
+    for (d = val; d < nl; d++) {
+        if (*d < '0' || *d > '9')
+            return WOS_EINVAL;
+        v = v * 10 + (*d - '0');
+    }
+    *expiry = (apr_time_t)v;
+    if (json)
+        *json = nl + 1;
+    return WOS_OK;
 }
 
 /*
@@ -175,25 +210,21 @@ static key_slot *slot_of(wos_keystore *ks, apr_pool_t *rp, const wos_keys_ctx *c
     return slot;
 }
 
-/* The shared document: "<expiry-usec>\n<json>". */
+/* The shared document (see wos_keys.h). */
 static wos_rv shared_load(apr_pool_t *rp, const wos_keys_ctx *ctx, const char **doc,
                           apr_size_t *len, apr_time_t *expires)
 {
-    char *val, *nl;
+    char *val;
     apr_size_t vlen;
     wos_rv rv;
 
-    rv = ctx->cache->get(ctx->cache, rp, cache_key(rp, ctx->api, "doc"),
-                         WOS_JWKS_MAX_SIZE + 32, &val, &vlen);
+    rv = ctx->cache->get(ctx->cache, rp, doc_key(rp, ctx->api), WOS_JWKS_MAX_SIZE + 32, &val,
+                         &vlen);
     if (rv != WOS_OK)
         return rv;
-    nl = memchr(val, '\n', vlen);
-    if (!nl)
-        return WOS_EINVAL;
-    *nl = '\0';
-    *expires = (apr_time_t)apr_atoi64(val);
-    *doc = nl + 1;
-    *len = vlen - (apr_size_t)(nl + 1 - val);
+    if ((rv = wos_keys_doc_parse(val, vlen, expires, doc)) != WOS_OK)
+        return rv;
+    *len = vlen - (apr_size_t)(*doc - val);
     return WOS_OK;
 }
 
@@ -206,7 +237,7 @@ static void shared_store(apr_pool_t *rp, const wos_keys_ctx *ctx, const char *do
 
     memcpy(buf, val, hl);
     memcpy(buf + hl, doc, len);
-    ctx->cache->set(ctx->cache, rp, cache_key(rp, ctx->api, "doc"), buf, hl + len, expires);
+    ctx->cache->set(ctx->cache, rp, doc_key(rp, ctx->api), buf, hl + len, expires);
 }
 
 /* Adopt a document as current unless it is the generation we already have. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_keys.h
  * @brief The JWKS as the request path sees it: shared by all processes,
@@ -19,6 +20,25 @@
 #define WOS_KEYS_REFETCH_INTERVAL 60
 
 typedef struct wos_keystore wos_keystore;
+
+/**
+ * The signing-key document in the shared cache: key
+ * WOS_KEYS_DOC_PREFIX <client hash> WOS_KEYS_DOC_SUFFIX, value
+ * "<expiry in microseconds>\n<JWKS JSON>". The module carries these across
+ * a restart of a process-local cache.
+ */
+#define WOS_KEYS_DOC_PREFIX "wos:jwks:"
+#define WOS_KEYS_DOC_SUFFIX ":doc"
+
+/** Whether @p key (@p len bytes, not NUL-terminated) names a signing-key document. */
+int wos_keys_is_doc_key(const char *key, apr_size_t len);
+
+/**
+ * The expiry of the document @p val (@p len bytes) and where its JSON starts;
+ * WOS_EINVAL when it is not in the format above. @p json may be NULL.
+ */
+wos_rv wos_keys_doc_parse(const char *val, apr_size_t len, apr_time_t *expiry,
+                          const char **json);
 
 /** A per-process store, allocated in @p p (thread-safe). */
 wos_rv wos_keystore_create(apr_pool_t *p, wos_keystore **out);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_rand.c: random bytes and tokens from OpenSSL's CSPRNG, and the PKCE
  * S256 challenge (RFC 7636 §4.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_rand.h
  * @brief Randomness from OpenSSL's CSPRNG only, and PKCE helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_redirect.c: validation of return_to targets against open redirects.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_redirect.h
  * @brief Validation of redirect targets (return_to), against open redirects.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_refresh.c: single-flight refresh over the shared cache.
  * Entries, keyed by a hash of the refresh token and organization:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_refresh.h
  * @brief Refresh with single flight: refresh tokens are single use, browsers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wos_rs256.c: RS256 verification on contexts set up once and kept per key. */
 #include <apr_thread_mutex.h>
 #include <openssl/err.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_rs256.h
  * @brief RS256 verification with contexts kept per key.

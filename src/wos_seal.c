@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_seal.c: the iron "Fe26.2" seal as the WorkOS Node SDK and iron-session
  * write it (AES-256-CBC, HMAC-SHA256, PBKDF2-HMAC-SHA1 keys, iteration 1).
@@ -139,34 +140,27 @@ static int parse_exp(const char *s, apr_size_t len, apr_int64_t *out)
 /* ------------------------------------------------------------------ */
 /* Crypto primitives                                                   */
 
-static apr_status_t md_ctx_cleanup(void *data)
-{
-    EVP_MD_CTX_free(data);
-    return APR_SUCCESS;
-}
+/* The contexts of one seal or unseal, made once for all its keys and MACs. */
+typedef struct seal_ctx {
+    EVP_KDF_CTX *kdf;           /* PBKDF2-HMAC-SHA1, one iteration */
+    EVP_MAC_CTX *mac;           /* HMAC-SHA256 */
+} seal_ctx;
 
-/* A digest context for one seal or unseal (the algorithms are fetched once). */
-static EVP_MD_CTX *md_ctx(apr_pool_t *p)
+static wos_rv seal_ctx_make(apr_pool_t *p, seal_ctx *ctx)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-
-    if (ctx)
-        apr_pool_cleanup_register(p, ctx, md_ctx_cleanup, apr_pool_cleanup_null);
-    return ctx;
+    ctx->kdf = wos_pbkdf2_ctx(p, WOS_SHA1);
+    ctx->mac = wos_hmac_ctx(p, WOS_SHA256);
+    return ctx->kdf && ctx->mac ? WOS_OK : WOS_ECRYPTO;
 }
 
 /* PBKDF2-HMAC-SHA1 with the salt's ASCII text as the salt, 1 iteration. */
-static wos_rv derive_key(EVP_MD_CTX *ctx, const char *password, const char *salt,
+static wos_rv derive_key(const seal_ctx *ctx, const char *password, const char *salt,
                          unsigned char key[SEAL_KEY_BYTES])
 {
-    const wos_algs *algs = wos_algs_get();
-
-    if (!algs || !ctx)
-        return WOS_ECRYPTO;
-    return wos_pbkdf2_1(ctx, algs->sha1, password, salt, SEAL_SALT_HEX, key, SEAL_KEY_BYTES);
+    return wos_pbkdf2_1(ctx->kdf, password, salt, SEAL_SALT_HEX, key, SEAL_KEY_BYTES);
 }
 
-static wos_rv compute_mac(EVP_MD_CTX *ctx, const char *password, const char *hsalt,
+static wos_rv compute_mac(const seal_ctx *ctx, const char *password, const char *hsalt,
                           const char *body, apr_size_t body_len,
                           unsigned char mac[SEAL_MAC_BYTES])
 {
@@ -174,7 +168,7 @@ static wos_rv compute_mac(EVP_MD_CTX *ctx, const char *password, const char *hsa
     wos_rv rv = derive_key(ctx, password, hsalt, key);
 
     if (rv == WOS_OK)
-        rv = wos_hmac(ctx, wos_algs_get()->sha256, key, SEAL_KEY_BYTES, body, body_len, mac);
+        rv = wos_hmac(ctx->mac, key, SEAL_KEY_BYTES, body, body_len, mac);
     OPENSSL_cleanse(key, sizeof(key));
     return rv;
 }
@@ -199,7 +193,7 @@ static EVP_CIPHER_CTX *cipher_ctx(apr_pool_t *p)
  * AES-256-CBC with PKCS#7 padding, either direction. @p out must hold
  * in_len + 16 bytes. WOS_EINVAL when decryption finds bad padding.
  */
-static wos_rv aes_cbc(apr_pool_t *p, EVP_MD_CTX *md, int encrypt, const char *password,
+static wos_rv aes_cbc(apr_pool_t *p, const seal_ctx *md, int encrypt, const char *password,
                       const char *esalt,
                       const unsigned char *iv, const unsigned char *in, apr_size_t in_len,
                       unsigned char *out, apr_size_t *out_len)
@@ -278,7 +272,7 @@ static wos_rv seal_args_check(const char *password, const char *data, apr_size_t
 }
 
 /* Everything the MAC covers: prefix, id, fresh salt and IV, ciphertext, expiry. */
-static wos_rv seal_body(apr_pool_t *p, EVP_MD_CTX *md, const char *password,
+static wos_rv seal_body(apr_pool_t *p, const seal_ctx *md, const char *password,
                         const char *data, apr_size_t len, const char *exp, const char **body)
 {
     unsigned char iv[SEAL_IV_BYTES], *ct = apr_palloc(p, len + SEAL_IV_BYTES);
@@ -302,7 +296,7 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
 {
     unsigned char mac[SEAL_MAC_BYTES];
     const char *hsalt, *exp, *body;
-    EVP_MD_CTX *md;
+    seal_ctx md;
     wos_rv rv;
 
     *out = NULL;
@@ -311,10 +305,10 @@ wos_rv wos_seal(apr_pool_t *p, const char *password, const char *data, apr_size_
         return rv;
     if (seal_length(len, strlen(exp)) > WOS_SEAL_MAX_INPUT)
         return WOS_ETOOBIG;
-    md = md_ctx(p);      /* one digest context for both key derivations and the MAC */
-    if ((rv = seal_body(p, md, password, data, len, exp, &body)) != WOS_OK
+    if ((rv = seal_ctx_make(p, &md)) != WOS_OK    /* for both keys and the MAC */
+        || (rv = seal_body(p, &md, password, data, len, exp, &body)) != WOS_OK
         || (rv = random_salt(p, &hsalt)) != WOS_OK
-        || (rv = compute_mac(md, password, hsalt, body, strlen(body), mac)) != WOS_OK)
+        || (rv = compute_mac(&md, password, hsalt, body, strlen(body), mac)) != WOS_OK)
         return rv;
     *out = apr_pstrcat(p, body, "*", hsalt, "*", wos_b64url_encode(p, mac, sizeof(mac)),
                        SEAL_SUFFIX, NULL);
@@ -419,7 +413,7 @@ static wos_rv check_passwords(const apr_array_header_t *passwords, const char **
 }
 
 /* Index of the first password whose MAC matches, or -1. */
-static wos_rv find_password(EVP_MD_CTX *ctx, const seal_parts *sp,
+static wos_rv find_password(const seal_ctx *ctx, const seal_parts *sp,
                             const apr_array_header_t *passwords, int *index)
 {
     unsigned char mac[SEAL_MAC_BYTES];
@@ -452,7 +446,7 @@ static int seal_expired(const seal_parts *sp, apr_int64_t now_ms)
     return sp->exp_ms <= now_ms - skew;
 }
 
-static wos_rv decrypt_payload(apr_pool_t *p, EVP_MD_CTX *md, const seal_parts *sp,
+static wos_rv decrypt_payload(apr_pool_t *p, const seal_ctx *md, const seal_parts *sp,
                               const char *password, char **out, apr_size_t *outlen,
                               const char **err)
 {
@@ -487,7 +481,7 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
                   char **out, apr_size_t *outlen, int *pw_index, const char **err)
 {
     const char *why = NULL;
-    EVP_MD_CTX *md = NULL;
+    seal_ctx md;
     seal_parts sp;
     int idx = -1;
     wos_rv rv;
@@ -499,8 +493,8 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
     if ((rv = unseal_input_check(sealed, sealed_len, passwords, &why)) != WOS_OK
         || (rv = parse_seal(p, sealed, sealed_len, &sp, &why)) != WOS_OK)
         goto leave;
-    md = md_ctx(p);      /* one digest context for every MAC and the key derivation */
-    if ((rv = find_password(md, &sp, passwords, &idx)) != WOS_OK) {
+    if ((rv = seal_ctx_make(p, &md)) != WOS_OK      /* for every MAC and the key */
+        || (rv = find_password(&md, &sp, passwords, &idx)) != WOS_OK) {
         why = "mac computation failed";
         goto leave;
     }
@@ -514,7 +508,7 @@ wos_rv wos_unseal(apr_pool_t *p, const char *sealed, apr_size_t sealed_len,
         why = "seal expired";
         goto leave;
     }
-    rv = decrypt_payload(p, md, &sp, APR_ARRAY_IDX(passwords, idx, const char *), out, outlen,
+    rv = decrypt_payload(p, &md, &sp, APR_ARRAY_IDX(passwords, idx, const char *), out, outlen,
                          &why);
     if (rv == WOS_OK)
         *pw_index = idx;

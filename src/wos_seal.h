@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_seal.h
  * @brief The iron "Fe26.2" seal that the WorkOS Node SDK and iron-session write.

@@ -91,15 +91,10 @@ static wos_rv cbc(apr_pool_t *p, int encrypt, const unsigned char *key, const un
     return WOS_OK;
 }
 
-static wos_rv mac(const unsigned char *key, const unsigned char *data, apr_size_t len,
-                  unsigned char out[MAC_LEN])
+static wos_rv mac(apr_pool_t *p, const unsigned char *key, const unsigned char *data,
+                  apr_size_t len, unsigned char out[MAC_LEN])
 {
-    const wos_algs *a = wos_algs_get();
-    EVP_MD_CTX *md = a ? EVP_MD_CTX_new() : NULL;
-    wos_rv rv = md ? wos_hmac(md, a->sha256, key, HALF, data, len, out) : WOS_ECRYPTO;
-
-    EVP_MD_CTX_free(md);
-    return rv;
+    return wos_hmac(wos_hmac_ctx(p, WOS_SHA256), key, HALF, data, len, out);
 }
 
 wos_rv wos_fernet_seal(apr_pool_t *p, const char *password, const char *data, apr_size_t len,
@@ -124,7 +119,7 @@ wos_rv wos_fernet_seal(apr_pool_t *p, const char *password, const char *data, ap
     if ((rv = wos_rand_bytes(raw + 1 + TS_LEN, IV_LEN)) == WOS_OK
         && (rv = cbc(p, 1, key + HALF, raw + 1 + TS_LEN, (const unsigned char *)data, len,
                      raw + HEAD_LEN, &ct_len)) == WOS_OK)
-        rv = mac(key, raw, HEAD_LEN + ct_len, raw + HEAD_LEN + ct_len);
+        rv = mac(p, key, raw, HEAD_LEN + ct_len, raw + HEAD_LEN + ct_len);
     OPENSSL_cleanse(key, sizeof(key));
     if (rv == WOS_OK && !(*out = wos_b64pad_encode(p, raw, HEAD_LEN + ct_len + MAC_LEN, 1)))
         rv = WOS_ECRYPTO;
@@ -132,7 +127,7 @@ wos_rv wos_fernet_seal(apr_pool_t *p, const char *password, const char *data, ap
 }
 
 /* The key whose HMAC verifies @p raw: its index, or -1; WOS_ECRYPTO for a bad key. */
-static wos_rv find_key(const unsigned char *raw, apr_size_t len,
+static wos_rv find_key(apr_pool_t *p, const unsigned char *raw, apr_size_t len,
                        const apr_array_header_t *pws, unsigned char key[2 * HALF], int *idx)
 {
     unsigned char m[MAC_LEN];
@@ -141,7 +136,7 @@ static wos_rv find_key(const unsigned char *raw, apr_size_t len,
     *idx = -1;
     for (i = 0; i < pws->nelts; i++) {
         if (fernet_key(APR_ARRAY_IDX(pws, i, const char *), key) != WOS_OK
-            || mac(key, raw, len - MAC_LEN, m) != WOS_OK)
+            || mac(p, key, raw, len - MAC_LEN, m) != WOS_OK)
             return WOS_ECRYPTO;
         if (wos_ct_equal(m, MAC_LEN, raw + len - MAC_LEN, MAC_LEN)) {
             *idx = i;
@@ -173,7 +168,7 @@ wos_rv wos_fernet_unseal(apr_pool_t *p, const char *token, apr_size_t len,
         return fail(err, "token too short or not whole blocks", WOS_EINVAL);
     if (raw[0] != WOS_FERNET_VERSION)
         return fail(err, "not a Fernet token (version byte)", WOS_EINVAL);
-    if (find_key(raw, raw_len, passwords, key, &idx) != WOS_OK) {
+    if (find_key(p, raw, raw_len, passwords, key, &idx) != WOS_OK) {
         OPENSSL_cleanse(key, sizeof(key));
         return fail(err, "a cookie password is not a Fernet key", WOS_ECRYPTO);
     }

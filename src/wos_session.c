@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_session.c: the session payload in the WorkOS Node SDK's shape.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_session.h
  * @brief The session payload, in the exact JSON shape the WorkOS Node SDK seals.

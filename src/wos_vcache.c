@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_vcache.c: the per-process verified-session cache. Each entry owns an
  * unmanaged pool with deep copies, read-only once cached. A reader takes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_vcache.h
  * @brief Per-process cache of verified sessions.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Plain HTTP on loopback with http.client: single checks, a fixed number of
 keep-alive requests (instruction counts) and the concurrent refresh storm."""
 import http.client

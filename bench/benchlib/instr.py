@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Instructions per request for locations 2 and 3 (and 1 and 4 for scale):
 `perf stat -e instructions` on the running children where the CPU exposes
 the counter, else callgrind on a single-process `apache2 -X`, zeroing and
@@ -61,7 +62,8 @@ class Callgrind:
             ids = pwd.getpwnam("www-data")
             for d in (self.h.dir / "run", self.h.dir / "logs", self.out):
                 os.chown(d, ids.pw_uid, ids.pw_gid)
-        conf = self.h.write(site.config(self.h, as_user=False, **config_kw) + extra)
+        self.h.as_user = False
+        conf = self.h.write_config(site.config(self.h, **config_kw) + extra)
         cmd = [*self.prefix, "valgrind", "--tool=callgrind", "--vgdb=yes",
                f"--vgdb-prefix={self.out}/vgdb", f"--callgrind-out-file={self.out}/cg.out",
                APACHE2, "-X", "-d", str(self.h.dir), "-f", str(conf)]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The measurements: answer checks, interleaved wrk rounds, RSS growth, the
 refresh storm and the other CPU load seen while measuring."""
 import os
@@ -173,9 +174,9 @@ def refresh_storm(site, loc, count, concurrency, log):
     log(f"minting {count} expired sessions")
     cookie = loc.headers["Cookie"].split("=", 1)[0]
     headers = [{"Cookie": f"{cookie}={site.session(expired=True)[0]}"} for _ in range(count)]
-    before, drops = site.emu.ctl("counters"), listen_drops()
+    before, drops = site.emu.counters(), listen_drops()
     wall, results = client.storm(loc.httpd.port, loc.path, headers, concurrency)
-    after, drops = site.emu.ctl("counters"), listen_drops() - drops
+    after, drops = site.emu.counters(), listen_drops() - drops
     ok = [r for r in results if r[0] == 200 and r[2]]
     lat = [r[1] for r in results]
     statuses = {}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The report: tables, the ratios the issue asks for, and the goals with
 pass/fail (or n/a when a figure could not be measured)."""
 import statistics

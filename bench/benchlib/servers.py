@@ -1,37 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
 """The processes the benchmark starts: the AuthKit emulator and apache2
 instances, all on 127.0.0.1, each in its own session so that stop() leaves
-nothing behind."""
-import json
+nothing behind. Both come from the integration tests' harness
+(tests/integration/harness): the benchmark only adds its own httpd
+configuration (fixed processes and threads, no access log) and the process
+accounting it measures with."""
 import os
-import selectors
 import signal
-import socket
 import subprocess
+import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from .tools import APACHE2, MODDIR, OPENIDC_SO, PYTHON, TOP, BenchError
+from .tools import MODDIR, OPENIDC_SO, TOP, BenchError
 
-EMULATOR = TOP / "tests" / "emulator" / "emulator.py"
+sys.path.insert(0, str(TOP / "tests" / "integration"))
+from harness import emulator as harness_emulator  # noqa: E402
+from harness import httpd as harness_httpd  # noqa: E402
+from harness.httpd import free_port, wait_port  # noqa: E402,F401  (instr.py uses wait_port)
+
 BASE_MODULES = ["authz_core", "authn_core", "authz_user", "alias", "mime", "socache_shmcb"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, alive, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline and alive():
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def stop_group(proc, timeout=15):
@@ -73,97 +61,50 @@ def children_of(ppid):
     return sorted(pids)
 
 
-class Emulator:
-    """tests/emulator/emulator.py on a free port, with its control plane."""
+class Emulator(harness_emulator.Emulator):
+    """The harness's emulator, quiet, with the benchmark's token lifetime."""
 
     def __init__(self, logdir, client_id, api_key, token_ttl):
-        self.log = open(Path(logdir) / "emulator.log", "ab")
-        self.proc = subprocess.Popen(
-            [PYTHON, str(EMULATOR), "--port", "0", "--host", "127.0.0.1", "--quiet",
-             "--client-id", client_id, "--api-key", api_key, "--token-ttl", str(token_ttl)],
-            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        self.client_id = client_id
         try:
-            self.port = self._read_ready()
-        except Exception:
-            self.stop()
-            raise
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def _read_ready(self, timeout=30.0):
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
-        deadline, buf = time.time() + timeout, b""
-        while time.time() < deadline and b"\n" not in buf and self.proc.poll() is None:
-            if sel.select(timeout=0.2):
-                chunk = os.read(self.proc.stdout.fileno(), 256)
-                if not chunk:
-                    break
-                buf += chunk
-        sel.close()
-        words = buf.split(b"\n")[0].split()
-        if len(words) != 2 or words[0] != b"READY":
-            raise BenchError("the emulator did not say READY (see emulator.log)")
-        return int(words[1])
-
-    def stop(self):
-        stop_group(self.proc, timeout=10)
-        self.proc.stdout.close()
-        self.log.close()
-
-    def call(self, path, body=None, method=None):
-        """JSON answer of GET (body None) or POST to a path of the emulator."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def ctl(self, name, body=None, method=None):
-        return self.call(f"/__emulator/{name}", body, method)
-
-    def session(self, email, token_ttl, expired=False):
-        body = {"email": email, "token_ttl": token_ttl}
-        if expired:
-            body["expired"] = True
-        return self.ctl("session", body)
-
-    def jwks(self):
-        return self.call(f"/sso/jwks/{self.client_id}")
+            super().__init__(str(logdir), client_id, api_key,
+                             extra_args=("--quiet", "--token-ttl", str(token_ttl)))
+        except RuntimeError as e:
+            raise BenchError(f"the emulator did not start: {e} (see emulator.log)") from e
 
 
-class Httpd:
-    """One apache2 (mpm_event, a fixed number of processes and threads) in its
-    own directory: conf/, htdocs/, run/, logs/."""
+class Httpd(harness_httpd.Httpd):
+    """The harness's apache2 (directories, start, graceful stop, configtest)
+    with the benchmark's configuration: mpm_event with a fixed number of
+    processes and threads, EnableMMAP Off, no access log."""
 
-    def __init__(self, workdir, name, env, processes, threads):
-        self.dir = Path(workdir) / name
-        self.name, self.env = name, env
+    def __init__(self, workdir, name, env, processes, threads, module):
+        self.name, self.module = name, Path(module)
         self.processes, self.threads = processes, threads
-        self.port = free_port()
-        self.proc = None
-        for sub in ("conf", "run", "logs"):
-            (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        self.error_log = self.dir / "logs" / "error.log"
+        self.as_user = True
+        super().__init__(Path(workdir) / name, mpm="event", env=env)
 
-    def mpm(self):
+    @property
+    def module_path(self):
+        return self.module
+
+    def mpm_config(self):
         """No process or thread is ever started or stopped while measuring."""
         p, t = self.processes, self.threads
         return (f"StartServers {p}\nServerLimit {p}\nThreadLimit {t}\nThreadsPerChild {t}\n"
                 f"MaxRequestWorkers {p * t}\nMinSpareThreads 1\n"
                 f"MaxSpareThreads {p * t}\nMaxConnectionsPerChild 0\n")
 
-    def base_config(self, module, htdocs, as_user=True, port=None):
-        d = self.dir
-        user = "User www-data\nGroup www-data\n" if as_user and os.geteuid() == 0 else ""
+    def base_config(self):
+        d, htdocs = self.dir, self.dir.parent / "htdocs"
+        user = "User www-data\nGroup www-data\n" if self.as_user and os.geteuid() == 0 else ""
         mods = [f'LoadModule {m}_module "{MODDIR}/mod_{m}.so"'
                 for m in ["mpm_event", *BASE_MODULES]]
-        mods += [f'LoadModule auth_workos_module "{module}"',
-                 f'LoadModule auth_openidc_module "{OPENIDC_SO}"']
+        mods.append(f'LoadModule auth_workos_module "{self.module}"')
+        if OPENIDC_SO.exists():     # bench/run installs it; bench/instr does without
+            mods.append(f'LoadModule auth_openidc_module "{OPENIDC_SO}"')
         return f"""# generated by bench/run
 ServerRoot "{d}"
-Listen 127.0.0.1:{port or self.port}
+Listen 127.0.0.1:{self.port}
 ServerName 127.0.0.1
 PidFile "{d}/run/httpd.pid"
 DefaultRuntimeDir "{d}/run"
@@ -171,7 +112,7 @@ Mutex file:{d}/run default
 ErrorLog "{self.error_log}"
 LogLevel warn
 {user}{chr(10).join(mods)}
-{self.mpm()}# Small files are read, not mapped: each munmap costs a TLB shootdown across
+{self.mpm_config()}# Small files are read, not mapped: each munmap costs a TLB shootdown across
 # CPUs, which on a virtual machine is about half of serving the page and the
 # same for every location (it would only blur the differences measured).
 EnableMMAP Off
@@ -191,33 +132,16 @@ DocumentRoot "{htdocs}"
 </Directory>
 """
 
-    def write(self, text, name="httpd.conf"):
-        path = self.dir / "conf" / name
-        path.write_text(text)
-        path.chmod(0o644)
-        return path
-
-    def configtest(self, text):
-        """(exit status, output) of `apache2 -t` on a configuration."""
-        conf = self.write(text, "configtest.conf")
-        out = subprocess.run([APACHE2, "-t", "-d", str(self.dir), "-f", str(conf)],
-                             env=self.env, capture_output=True, text=True, timeout=60)
-        return out.returncode, out.stdout + out.stderr
-
-    def start(self, text):
-        conf = self.write(text)
-        pidfile = self.dir / "run" / "httpd.pid"
-        if pidfile.exists():
-            pidfile.unlink()
-        with open(self.dir / "logs" / "stderr.log", "ab") as err:
-            self.proc = subprocess.Popen(
-                [APACHE2, "-d", str(self.dir), "-f", str(conf), "-DFOREGROUND"],
-                env=self.env, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                start_new_session=True)
-        alive = lambda: self.proc.poll() is None  # noqa: E731
-        if not wait_port(self.port, alive) or not self._all_children(alive):
+    def start(self, body):
+        try:
+            super().start(body)
+        except RuntimeError as e:
+            raise BenchError(f"apache2 ({self.name}) did not start; see {self.error_log}") from e
+        if not self._all_children(lambda: self.running()):
             self.stop()
-            raise BenchError(f"apache2 ({self.name}) did not start; see {self.error_log}")
+            raise BenchError(f"apache2 ({self.name}) did not start its children; "
+                             f"see {self.error_log}")
+        return self
 
     def _all_children(self, alive, timeout=20.0):
         deadline = time.time() + timeout
@@ -226,10 +150,6 @@ DocumentRoot "{htdocs}"
                 return True
             time.sleep(0.05)
         return False
-
-    def stop(self):
-        proc, self.proc = self.proc, None
-        stop_group(proc)
 
     def children(self):
         """The worker processes (the parent's children; event MPM has no others here)."""

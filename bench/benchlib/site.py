@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The system under test: the emulator, one httpd with the four locations
 (plus a twin for location 3 when WorkOSSessionCache is global-only), the
 static page, the certificate mod_auth_openidc verifies with, and sessions.
@@ -17,7 +18,7 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
 from .servers import Emulator, Httpd
-from .tools import BenchError
+from .tools import OPENIDC_SO, BenchError
 
 COOKIE = "wos-session"
 # Location 3's server: neither the per-process nor the shared session cache.
@@ -57,7 +58,7 @@ def static_page():
 def openidc_cert(emu, path):
     """The emulator's signing key as an X.509 certificate (the JWKS x5c), after
     checking that it holds the same public key the emulator reports."""
-    keys = emu.ctl("keys")
+    keys = emu.keys()
     jwk = next(k for k in emu.jwks()["keys"] if k["kid"] == keys["current_kid"])
     der = base64.b64decode(jwk["x5c"][0])
     cert = x509.load_der_x509_certificate(der)
@@ -103,15 +104,19 @@ class Site:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
 
     def server_settings(self):
-        kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
         return (f"WorkOSClientID {self.client_id}\n"
                 f"WorkOSIssuer {self.issuer()}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
                 "WorkOSRedirectURI /auth/callback\n"
-                f"WorkOSCookieName {COOKIE}\n"
-                f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}\n"
+                f"WorkOSCookieName {COOKIE}\n" + self.openidc_settings())
+
+    def openidc_settings(self):
+        if not OPENIDC_SO.exists():
+            return ""
+        kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
+        return (f"OIDCCryptoPassphrase {secrets.token_urlsafe(32)}\n"
                 f"OIDCOAuthVerifyCertFiles {kid}#{self.workdir / 'openidc-cert.pem'}\n")
 
     def locations_conf(self, nocache_in_location):
@@ -122,6 +127,8 @@ class Site:
                                           else []),
                   "/oidc/": ["AuthType oauth20", "Require valid-user"],
                   "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
+        if not OPENIDC_SO.exists():
+            del blocks["/oidc/"]
         for fmt in FORMATS:
             own = [f"WorkOSSessionFormat {fmt}",
                    f"WorkOSCookiePassword env:{FORMAT_PASSWORD[fmt]}"]
@@ -133,8 +140,9 @@ class Site:
             out += f'Alias "{path}" "{self.htdocs}/"\n<Location "{path}">\n{body}</Location>\n'
         return out
 
-    def config(self, h, nocache_global=False, nocache_location=False, **base):
-        return (h.base_config(self.module, self.htdocs, **base) + self.settings
+    def config(self, h, nocache_global=False, nocache_location=False):
+        """What follows h's base configuration (Httpd.base_config)."""
+        return (self.settings
                 + (NOCACHE if nocache_global else "")
                 + self.locations_conf(nocache_location))
 
@@ -157,7 +165,7 @@ class Site:
 
     def new_httpd(self, name, processes=None, threads=None):
         h = Httpd(self.workdir, name, self.env, processes or self.processes,
-                  threads or self.threads)
+                  threads or self.threads, self.module)
         self.instances.append(h)
         return h
 
@@ -191,7 +199,7 @@ class Site:
     def session(self, expired=False, formats=()):
         """(cookie value, access token) of a fresh session of EMAIL, and
         {format: cookie value} of the same session in each of @formats."""
-        auth = self.emu.session(EMAIL, self.token_ttl, expired=expired)
+        auth = self.emu.session(EMAIL, token_ttl=self.token_ttl, expired=expired)
         return self.seal(auth), auth["access_token"], {f: self.seal(auth, f) for f in formats}
 
     def locations(self):

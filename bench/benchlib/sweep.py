@@ -27,7 +27,7 @@ GOALS = {100: 0.95, 10_000: 0.90, 100_000: 0.85}
 def cookies(site, n, path):
     """n distinct cookies of one minted session (sealtool --count: own salts
     and IV each), one a line, in a mode-0600 file; never on a command line."""
-    auth = site.emu.session(EMAIL, site.token_ttl)
+    auth = site.emu.session(EMAIL, token_ttl=site.token_ttl)
     path.touch(mode=0o600)
     with open(path, "w") as out:
         res = subprocess.run([str(site.sealtool), "seal-auth", "--password-env",

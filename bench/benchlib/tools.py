@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Paths, the build under test, and the tools the benchmark needs (installed
 with apt-get when missing and allowed)."""
 import os

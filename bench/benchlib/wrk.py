@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """wrk runs and their parsed results. Request headers go through a small Lua
 file (mode 0600) so that session cookies and tokens stay off command lines."""
 import re

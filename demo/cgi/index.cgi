@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The demo's /app/ page: shows the identity mod_auth_workos passed in the environment."""
 import html
 import os

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos.h: the glue's private header: what the files of src/httpd/ share: configuration records,
  * per-request state, and the functions each glue file offers the others.
@@ -14,6 +15,7 @@
 #include <apr_global_mutex.h>
 
 #include "wos_api.h"
+#include "wos_backend.h"
 #include "wos_cache.h"
 #include "wos_authn.h"
 #include "wos_claims.h"
@@ -34,20 +36,14 @@ extern module AP_MODULE_DECLARE_DATA auth_workos_module;
 #define WOS_AUTH_TYPE   "WorkOS"
 #define WOS_UNSET       -1
 #define WOS_MUTEX_TYPE  "auth-workos-cache"
-#define WOS_DEFAULT_BASE_URL "https://api.workos.com"
-#define WOS_DEFAULT_SESSION_CACHE 1024
 /** Cache-Control of authenticated answers (as authkit-nextjs sends it). */
 #define WOS_CACHE_CONTROL_PRIVATE "private, no-cache, no-store, must-revalidate, max-age=0"
 #define WOS_SCACHE_MUTEX_TYPE "auth-workos-sessions"
-#define WOS_DEFAULT_SCACHE_BYTES ((apr_size_t)16 * 1024 * 1024)  /* 21,000 sessions */
 #define WOS_SCACHE_MAX_BYTES ((apr_uint64_t)64 * 1024 * 1024 * 1024)
 
 typedef enum { WOS_UNAUTH_LOGIN, WOS_UNAUTH_401, WOS_UNAUTH_403, WOS_UNAUTH_PASS } wos_unauth_action;
 typedef enum { WOS_USER_EMAIL, WOS_USER_ID } wos_remote_user;
 typedef enum { WOS_PREFLIGHT_PASS, WOS_PREFLIGHT_AUTHENTICATE } wos_preflight;
-/* Sign-in state cookies: not authkit-nextjs' wos-auth-verifier-, since each app
- * bounds only its own. */
-#define WOS_STATE_COOKIE_PREFIX "wos-mod-state-"
 enum { WOS_PASS_ENV = 1, WOS_PASS_HEADERS = 2 };
 
 /** Per-directory (and server-default) settings; unset = NULL or WOS_UNSET. */
@@ -61,7 +57,7 @@ typedef struct wos_dir_cfg {
     const char *cookie_path;
     const char *cookie_samesite;
     int cookie_secure;
-    apr_int64_t cookie_max_age;
+    int cookie_max_age;
     int cookie_chunk_size;
     int unauth_action;
     int remote_user;
@@ -117,6 +113,7 @@ typedef struct wos_srv_cfg {
     const char *cache_ca_file;          /* WorkOSCacheCAFile, or NULL */
     wos_cache cache;                    /* the seam handed to src/ */
     wos_cache keys_cache;               /* signing-key documents (cache, or a store of their own) */
+    struct wos_cache_state *stores;     /* the stores behind both (cache.c's own) */
     wos_keystore *keys;                 /* per process, made in child_init */
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
@@ -150,10 +147,28 @@ void *wos_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void *wos_merge_srv_cfg(apr_pool_t *p, void *base, void *add);
 wos_dir_cfg *wos_dcfg(request_rec *r);
 wos_srv_cfg *wos_scfg(server_rec *s);
-/* Effective values with defaults applied. */
+/* Effective values: the setting, else the default configuration's (config.c). */
 const char *wos_cfg_base_url(const wos_dir_cfg *c);
 const char *wos_cfg_cookie_name(const wos_dir_cfg *c);
-int wos_cfg_int(int v, int dflt);
+int wos_cfg_cookie_chunk_size(const wos_dir_cfg *c);
+wos_unauth_action wos_cfg_unauth_action(const wos_dir_cfg *c);
+wos_remote_user wos_cfg_remote_user(const wos_dir_cfg *c);
+int wos_cfg_pass_claims(const wos_dir_cfg *c);
+int wos_cfg_pass_token(const wos_dir_cfg *c);
+int wos_cfg_clock_skew(const wos_dir_cfg *c);
+int wos_cfg_jwks_ttl(const wos_dir_cfg *c);
+int wos_cfg_refresh_before(const wos_dir_cfg *c);
+wos_format wos_cfg_format(const wos_dir_cfg *c);
+int wos_cfg_accept_bearer(const wos_dir_cfg *c);
+int wos_cfg_info_token(const wos_dir_cfg *c);
+int wos_cfg_call_limit(const wos_dir_cfg *c);
+int wos_cfg_call_window(const wos_dir_cfg *c);
+wos_preflight wos_cfg_preflight(const wos_dir_cfg *c);
+int wos_cfg_strip_cookies(const wos_dir_cfg *c);
+wos_hdrenc wos_cfg_header_encoding(const wos_dir_cfg *c);
+int wos_cfg_session_cache_size(const wos_srv_cfg *s);
+int wos_cfg_cache_timeout_ms(const wos_srv_cfg *s);
+void wos_cfg_scache_size(const wos_srv_cfg *s, apr_size_t *bytes, apr_size_t *entry);
 void wos_cfg_api(request_rec *r, const wos_dir_cfg *c, wos_api_cfg *api);
 void wos_cfg_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a);
 
@@ -167,7 +182,6 @@ void wos_refresh_note_log(void *baton, wos_refresh_note what, const char *msg);
 int wos_scache_pre_config(apr_pool_t *pconf);
 int wos_scache_post_config(apr_pool_t *pconf, server_rec *s);
 void wos_scache_child_init(apr_pool_t *pchild, server_rec *s);
-const char *wos_scache_set_size(cmd_parms *cmd, void *m, const char *size, const char *entry);
 void wos_scache_status(request_rec *r, int prometheus);
 void wos_scache_register_hooks(void);
 
@@ -177,9 +191,9 @@ void wos_register_authz_providers(apr_pool_t *p);
 /* mod_auth_workos_identity.c */
 int wos_scrub_headers(request_rec *r);
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st);
-wos_req *wos_req_state(request_rec *r);
 
 /* mod_auth_workos_request.c: helpers every glue file may use; it calls none of them */
+wos_req *wos_req_state(request_rec *r);
 int wos_is_workos(request_rec *r);
 int wos_is_browser(request_rec *r);
 const char *wos_cookie_header(request_rec *r);
@@ -217,8 +231,6 @@ void wos_stat_refresh(server_rec *s, const wos_authn_out *out);
 void wos_stat_jwks_fetched(void *baton, wos_rv rv);
 
 /* mod_auth_workos_format.c: WorkOSSessionFormat */
-const char *wos_set_session_format(cmd_parms *cmd, void *m, const char *arg);
-wos_format wos_cfg_format(const wos_dir_cfg *c);
 int wos_format_check(apr_pool_t *ptemp, server_rec *main_server);
 
 /* mod_auth_workos_pages.c: the module's error pages (ErrorDocument overrides them) */

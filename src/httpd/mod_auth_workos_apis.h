@@ -14,9 +14,6 @@
 
 #include "wos_authn.h"
 
-#define WOS_CALL_LIMIT_DEFAULT  5    /* calls to WorkOS a session may cause ... */
-#define WOS_CALL_WINDOW_DEFAULT 60   /* ... per this many seconds */
-
 /** Per-directory settings; unset = NULL or WOS_UNSET (-1). */
 typedef struct wos_apis_cfg {
     int accept_bearer;                  /* WorkOSAcceptBearer */
@@ -39,7 +36,6 @@ const char *wos_set_info_token(cmd_parms *cmd, void *m, int on);
 const char *wos_set_info_origins(cmd_parms *cmd, void *m, int argc, char *const argv[]);
 const char *wos_set_pass_claim(cmd_parms *cmd, void *m, int argc, char *const argv[]);
 const char *wos_set_call_limit(cmd_parms *cmd, void *m, const char *n, const char *secs);
-void wos_apis_register_hooks(apr_pool_t *p);
 
 #define WOS_APIS_CMDS                                                                     \
     AP_INIT_FLAG("WorkOSAcceptBearer", wos_set_accept_bearer, NULL, RSRC_CONF | ACCESS_CONF, \

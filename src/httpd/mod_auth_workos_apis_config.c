@@ -33,8 +33,9 @@ void wos_apis_merge(const wos_apis_cfg *base, const wos_apis_cfg *add, wos_apis_
     MERGE(info_token, WOS_UNSET);
     MERGE(info_origins, NULL);
     MERGE(claims, NULL);
-    MERGE(call_limit, WOS_UNSET);
-    MERGE(call_window, WOS_UNSET);
+    /* The limit and its window are one setting (WorkOSSessionCallLimit). */
+    out->call_limit = add->call_limit != WOS_UNSET ? add->call_limit : base->call_limit;
+    out->call_window = add->call_limit != WOS_UNSET ? add->call_window : base->call_window;
 }
 
 const char *wos_set_accept_bearer(cmd_parms *cmd, void *m, int on)
@@ -122,7 +123,7 @@ const char *wos_set_pass_claim(cmd_parms *cmd, void *m, int argc, char *const ar
 const char *wos_set_call_limit(cmd_parms *cmd, void *m, const char *n, const char *secs)
 {
     char *end;
-    long v = strtol(n, &end, 10), w = WOS_CALL_WINDOW_DEFAULT;
+    long v = strtol(n, &end, 10), w = WOS_UNSET;     /* no window: the default's */
 
     if (!*n || *end || v < 0 || v > WOS_RATELIMIT_MAX)
         return apr_psprintf(cmd->pool, "WorkOSSessionCallLimit: '%s' is not a number from 0 "
@@ -136,11 +137,4 @@ const char *wos_set_call_limit(cmd_parms *cmd, void *m, const char *n, const cha
     ACFG(m)->call_limit = (int)v;
     ACFG(m)->call_window = (int)w;
     return NULL;
-}
-
-void wos_apis_register_hooks(apr_pool_t *p)
-{
-    wos_bearer_register_hooks();
-    wos_sessioninfo_register_hooks();
-    wos_register_claim_provider(p);
 }

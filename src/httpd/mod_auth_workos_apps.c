@@ -8,6 +8,7 @@
 
 #include "mod_auth_workos.h"
 #include "wos_backend.h"
+#include "wos_signin.h"
 
 /* A CORS preflight: browsers send it without cookies, before the real call. */
 static int is_preflight(request_rec *r)
@@ -25,7 +26,7 @@ static int is_preflight(request_rec *r)
 int wos_preflight_access(request_rec *r)
 {
     if (!wos_is_workos(r) || !is_preflight(r)
-        || wos_cfg_int(wos_dcfg(r)->preflight, WOS_PREFLIGHT_PASS) != WOS_PREFLIGHT_PASS)
+        || wos_cfg_preflight(wos_dcfg(r)) != WOS_PREFLIGHT_PASS)
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "WOS01903: CORS preflight passed to the application (WorkOSPreflight pass)");
@@ -38,9 +39,9 @@ void wos_strip_cookies(request_rec *r, const wos_dir_cfg *c)
 {
     const char *hdr, *left;
 
-    if (!wos_cfg_int(c->strip_cookies, 0) || !(hdr = wos_cookie_header(r)))
+    if (!wos_cfg_strip_cookies(c) || !(hdr = wos_cookie_header(r)))
         return;
-    left = wos_cookie_strip(r->pool, hdr, wos_cfg_cookie_name(c), WOS_STATE_COOKIE_PREFIX);
+    left = wos_cookie_strip(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SIGNIN_COOKIE_PREFIX);
     if (left == hdr)
         return;
     apr_table_unset(r->headers_in, "Cookie");
@@ -53,6 +54,6 @@ void wos_strip_cookies(request_rec *r, const wos_dir_cfg *c)
 const char *wos_header_value(request_rec *r, const wos_dir_cfg *c, const char *env,
                              const char *value)
 {
-    return wos_hdrenc_value(r->pool, wos_cfg_int(c->header_encoding, WOS_HDRENC_UTF8), env,
+    return wos_hdrenc_value(r->pool, wos_cfg_header_encoding(c), env,
                             value);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_authn.c: AuthType WorkOS. The decision itself is
  * wos_authn_check (src/wos_authn.c); this file turns a request into its
@@ -58,7 +59,7 @@ static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cook
  */
 static const char *remote_user(request_rec *r, const wos_dir_cfg *c, const wos_session *s)
 {
-    if (wos_cfg_int(c->remote_user, WOS_USER_ID) != WOS_USER_EMAIL || !s->user_email)
+    if (wos_cfg_remote_user(c) != WOS_USER_EMAIL || !s->user_email)
         return s->user_id;
     if (s->user_email_verified == 1)
         return s->user_email;
@@ -130,14 +131,14 @@ static void challenge(request_rec *r)
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
                                 ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
-    if (wos_cfg_int(c->apis.accept_bearer, 0) == 1)
+    if (wos_cfg_accept_bearer(c) == 1)
         wos_bearer_challenge(r, c, NULL);
 }
 
 /* No session: sign in, or 401/403, as configured and as the client can follow. */
 static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
 {
-    int action = wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN);
+    wos_unauth_action action = wos_cfg_unauth_action(c);
 
     if (action == WOS_UNAUTH_403) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
@@ -219,7 +220,7 @@ int wos_check_authn(request_rec *r)
     rv = authenticate(r, c, 0);
     if (rv == OK || rv != DECLINED)
         return rv;
-    if (wos_cfg_int(c->unauth_action, WOS_UNAUTH_LOGIN) == WOS_UNAUTH_PASS) {
+    if (wos_cfg_unauth_action(c) == WOS_UNAUTH_PASS) {
         /* pass lets anonymous requests through where Require allows them; this
          * Require needs a user, so the answer is a plain 401. */
         challenge(r);
@@ -285,8 +286,7 @@ int wos_post_perdir(request_rec *r)
     /* Where the module passes the token as Authorization, that header is the
      * module's: a client's own must not reach the backend, signed in or not. */
     c = wos_dcfg(r);
-    if (wos_cfg_int(c->pass_token, 0) && (wos_cfg_int(c->pass_claims, WOS_PASS_ENV)
-                                          & WOS_PASS_HEADERS)
+    if (wos_cfg_pass_token(c) && (wos_cfg_pass_claims(c) & WOS_PASS_HEADERS)
         && apr_table_get(r->headers_in, "Authorization") && !wos_bearer_present(r, c)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "WOS00112: removed client-supplied Authorization (WorkOSPassAccessToken)");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_authz.c: `Require workos-*` providers. Each takes one or
  * more values; any of them grants. <RequireAll> expresses "all of".

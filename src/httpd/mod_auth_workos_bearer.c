@@ -13,7 +13,7 @@
 
 static int accepts(const wos_dir_cfg *c)
 {
-    return wos_cfg_int(c->apis.accept_bearer, 0) == 1;
+    return wos_cfg_accept_bearer(c) == 1;
 }
 
 /* Authorization with the Bearer scheme, where bearer tokens are accepted. */

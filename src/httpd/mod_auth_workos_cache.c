@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_cache.c: the shared cache, offered to src/ as a wos_cache.
  * One instance for the whole server (made in post_config, reopened in each
@@ -7,14 +8,15 @@
  * multi-process safe (shmcb).
  *
  * A store several servers share (the module's redis; redis or memcache
- * through mod_socache) is called behind a circuit breaker (src/wos_breaker.c)
- * whose state all processes of the server share: a call that fails or runs
- * out of WorkOSCacheTimeout opens it, and for WOS_BREAKER_OPEN_MS every
- * process uses a local shmcb instead, then one request probes the store.
- * mod_socache's network providers have no timeout of their own, so their
- * calls run on a helper thread bounded by the timeout (src/wos_timed.c).
- * Their add is a check and a store, which src/ is told with
- * WOS_CACHE_RACY_ADD; the module's redis adds atomically.
+ * through mod_socache) is used through src/wos_failover.c: behind a circuit
+ * breaker (src/wos_breaker.c) whose state all processes of the server share,
+ * a call that fails or runs out of WorkOSCacheTimeout opens it, and for
+ * WOS_BREAKER_OPEN_MS every process uses a local shmcb instead, then one
+ * request probes the store. mod_socache's network providers have no timeout
+ * of their own, so their calls run on a helper thread bounded by the timeout
+ * (src/wos_timed.c). Their add is a check and a store, which src/ is told
+ * with WOS_CACHE_RACY_ADD; the module's redis adds atomically. This file
+ * makes each store a wos_cache, and logs and counts what the failover says.
  */
 #include <apr_atomic.h>
 #include <apr_shm.h>
@@ -28,14 +30,15 @@
 #include "mod_auth_workos.h"
 #include "wos_algs.h"
 #include "wos_breaker.h"
+#include "wos_failover.h"
 #include "wos_redis.h"
 #include "wos_timed.h"
 
-/* memcached reads a lifetime above 30 days as an absolute time. */
-#define WOS_CACHE_MAX_LIFETIME apr_time_from_sec(30 * 86400)
 /* Bounded calls a process leaves hanging on a hung store before it stops trying. */
 #define WOS_CACHE_MAX_HUNG 4
 #define BREAKER_SHM_KEY "mod_auth_workos:breaker"
+/* The latest shared-store failure of a request, for the failover's notes (pool userdata). */
+#define WHY_KEY "mod_auth_workos:cache-why"
 
 typedef struct store {
     const char *name;                   /* the provider's name */
@@ -44,8 +47,20 @@ typedef struct store {
     apr_global_mutex_t *mutex;          /* only for providers that are not MP-safe */
 } store;
 
-/* The baton of the wos_cache: one per server, shared by its virtual hosts. */
-typedef struct cache_state {
+/* The stores of one cache: one per server, shared by its virtual hosts. */
+typedef struct wos_cache_state cache_state;
+
+/* One store as a wos_cache: its answers as they are (WOS_EUNAVAIL: it failed). */
+typedef struct op op;
+typedef wos_rv op_runner(cache_state *cs, const struct store *st, apr_pool_t *p, op *o);
+typedef struct door {
+    wos_cache seam;                     /* baton: this door */
+    cache_state *cs;
+    const store *st;
+    op_runner *run;
+} door;
+
+struct wos_cache_state {
     server_rec *s;
     store primary;                      /* a mod_socache provider (not with redis_cfg) */
     int shared;                         /* a network store several servers may share */
@@ -56,13 +71,15 @@ typedef struct cache_state {
     wos_breaker *breaker;               /* shared stores: in memory all processes share */
     wos_timer *timer;                   /* this process's bounded mod_socache calls */
     long timeout_ms;                    /* WorkOSCacheTimeout */
-} cache_state;
+    door shared_door, local_door;       /* the stores as wos_caches */
+    wos_failover *failover;             /* the seam src/ is given */
+    cache_state *keys;                  /* the signing keys' own store, or NULL */
+};
 
 /* One cache operation, whichever store carries it out. */
 typedef enum { OP_GET, OP_SET, OP_ADD, OP_REMOVE, OP_REMOVE_IF } op_kind;
-static const char *const OP_NAME[] = {"read", "store", "add", "remove", "remove"};
 
-typedef struct op {
+struct op {
     op_kind kind;
     const char *key;
     const char *val;                    /* SET, ADD, REMOVE_IF */
@@ -72,7 +89,7 @@ typedef struct op {
     char *out;                          /* GET: the value (NUL-terminated) */
     apr_size_t out_len;
     const char *why;                    /* a failure, for the log */
-} op;
+};
 
 static void lock(const store *st)
 {
@@ -179,36 +196,6 @@ static wos_rv store_op(const store *st, server_rec *s, apr_pool_t *p, op *o)
     return from_apr(rv);
 }
 
-/* The local store alone (no shared store, or it is down). */
-static wos_rv local_op(cache_state *cs, apr_pool_t *p, op *o)
-{
-    static const wos_rv without[] = {
-        [OP_GET] = WOS_ENOKEY, [OP_SET] = WOS_EUNAVAIL, [OP_ADD] = WOS_OK,  /* acts alone */
-        [OP_REMOVE] = WOS_OK, [OP_REMOVE_IF] = WOS_OK,
-    };
-    const store *st = cs->shared ? &cs->local : &cs->primary;
-
-    return st->inst ? store_op(st, cs->s, p, o) : without[o->kind];
-}
-
-/*
- * A network store takes lifetimes in whole seconds, refuses less than one,
- * and memcached reads more than 30 days as a date: round up to whole seconds
- * (the provider subtracts its own clock, hence the half second). 0: already
- * expired, nothing to store.
- */
-static apr_time_t shared_expiry(apr_time_t expiry)
-{
-    apr_time_t now = apr_time_now(), left = expiry - now, secs;
-
-    if (left <= 0)
-        return 0;
-    if (left > WOS_CACHE_MAX_LIFETIME)
-        left = WOS_CACHE_MAX_LIFETIME;
-    secs = (left + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC;
-    return now + apr_time_from_sec(secs) + apr_time_from_msec(500);
-}
-
 /* A mod_socache call on a helper thread: everything it touches is the call's own. */
 typedef struct sc_job {
     const store *st;
@@ -280,15 +267,15 @@ static wos_rv redis_op(cache_state *cs, apr_pool_t *p, op *o)
     return rv;
 }
 
-static wos_rv shared_op(cache_state *cs, apr_pool_t *p, op *o)
+/* A mod_socache network store: whole seconds, bounded by WorkOSCacheTimeout. */
+static wos_rv run_socache(cache_state *cs, const store *st, apr_pool_t *p, op *o)
 {
     op sc = *o;
     wos_rv rv;
 
-    if (cs->redis_cfg)
-        return redis_op(cs, p, o);
+    (void)st;
     if (sc.kind == OP_SET || sc.kind == OP_ADD) {
-        if (!(sc.expiry = shared_expiry(o->expiry)))
+        if (!(sc.expiry = wos_failover_shared_expiry(o->expiry, apr_time_now())))
             return WOS_OK;              /* expired already: nothing to keep */
     }
     rv = socache_op(cs, p, &sc);
@@ -298,111 +285,128 @@ static wos_rv shared_op(cache_state *cs, apr_pool_t *p, op *o)
     return rv;
 }
 
-/* What a shared call's outcome means for the breaker, the log and the counters. */
-static void outcome(cache_state *cs, apr_pool_t *p, wos_breaker_route route, const op *o,
-                    int ok)
+static wos_rv run_redis(cache_state *cs, const store *st, apr_pool_t *p, op *o)
 {
-    wos_breaker_change ch = wos_breaker_report(cs->breaker, route, ok, apr_time_now(),
-                                               WOS_BREAKER_OPEN_MS);
+    (void)st;
+    return redis_op(cs, p, o);
+}
 
-    if (!ok) {
-        wos_stat_inc(cs->s, WOS_STAT_CACHE_FAILURES);
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
-                     "WOS01801: shared cache %s: %s failed: %s", cs->spec, OP_NAME[o->kind],
-                     o->why ? o->why : "unknown");
-    }
-    if (ch == WOS_BREAKER_OPENED) {
-        wos_stat_inc(cs->s, WOS_STAT_CACHE_OUTAGES);
+/* A process-local store (shmcb): used alone, or as the shared store's stand-in. */
+static wos_rv run_local(cache_state *cs, const store *st, apr_pool_t *p, op *o)
+{
+    wos_rv rv = store_op(st, cs->s, p, o);
+
+    if (o->kind == OP_SET && rv != WOS_OK && !cs->shared)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cs->s,
-                     "WOS00801: shared cache %s failed (%s: %s); %s until it answers again "
-                     "(tried again every %d s)", cs->spec, OP_NAME[o->kind],
-                     o->why ? o->why : "unknown",
-                     cs->local.inst ? "this server uses its own local cache "
-                                      "(single flight among its own processes only)"
-                                    : "each process acts alone",
-                     WOS_BREAKER_OPEN_MS / 1000);
-    }
-    else if (ch == WOS_BREAKER_CLOSED) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
-                     "WOS00803: shared cache %s answers again; using it", cs->spec);
-    }
-    (void)p;
+                     "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
+                     st->name, (unsigned long)o->len);
+    return rv;
 }
 
-/* An operation on the shared store while the breaker lets it, else the local one. */
-static wos_rv run_op(cache_state *cs, apr_pool_t *p, op *o)
+static wos_rv door_run(const wos_cache *c, apr_pool_t *p, op *o)
 {
-    wos_breaker_route route;
-    wos_rv rv;
+    const door *d = c->baton;
+    wos_rv rv = d->run(d->cs, d->st, p, o);
 
-    if (!cs->shared)
-        return local_op(cs, p, o);
-    route = wos_breaker_route_call(cs->breaker, apr_time_now(), WOS_BREAKER_OPEN_MS);
-    if (route == WOS_BREAKER_LOCAL) {
-        wos_stat_inc(cs->s, WOS_STAT_CACHE_LOCAL);
-        return local_op(cs, p, o);
-    }
-    rv = shared_op(cs, p, o);
-    outcome(cs, p, route, o, rv != WOS_EUNAVAIL);
-    return rv == WOS_EUNAVAIL ? local_op(cs, p, o) : rv;
+    if (rv == WOS_EUNAVAIL)
+        apr_pool_userdata_setn(o->why ? o->why : "unknown", WHY_KEY, NULL, p);
+    return rv;
 }
 
-static wos_rv c_get(const wos_cache *c, apr_pool_t *p, const char *key,
+static wos_rv d_get(const wos_cache *c, apr_pool_t *p, const char *key,
                     apr_size_t max_len, char **val, apr_size_t *len)
 {
     op o = {OP_GET, key, NULL, 0, 0, max_len, NULL, 0, NULL};
+    wos_rv rv = door_run(c, p, &o);
 
-    if (run_op(c->baton, p, &o) != WOS_OK)
-        return WOS_ENOKEY;
-    *val = o.out;
-    *len = o.out_len;
-    return WOS_OK;
+    if (rv == WOS_OK) {
+        *val = o.out;
+        *len = o.out_len;
+    }
+    return rv;
 }
 
-static wos_rv c_set(const wos_cache *c, apr_pool_t *p, const char *key,
+static wos_rv d_set(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
-    cache_state *cs = c->baton;
     op o = {OP_SET, key, val, len, expiry, 0, NULL, 0, NULL};
 
-    if (run_op(cs, p, &o) == WOS_OK)
-        return WOS_OK;
-    if (!cs->shared)
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cs->s,
-                     "WOS00401: shared cache (%s) could not store an entry of %lu bytes",
-                     cs->primary.name, (unsigned long)len);
-    return WOS_EUNAVAIL;
+    return door_run(c, p, &o);
 }
 
-/*
- * Store only if absent. Atomic on the module's redis and under the mutex
- * (shmcb); through mod_socache a window remains between the check and the
- * store (WOS_CACHE_RACY_ADD). When no store can take it the caller proceeds
- * alone rather than wait forever.
- */
-static wos_rv c_add(const wos_cache *c, apr_pool_t *p, const char *key,
+static wos_rv d_add(const wos_cache *c, apr_pool_t *p, const char *key,
                     const char *val, apr_size_t len, apr_time_t expiry)
 {
     op o = {OP_ADD, key, val, len, expiry, 0, NULL, 0, NULL};
 
-    return run_op(c->baton, p, &o) == WOS_EBUSY ? WOS_EBUSY : WOS_OK;
+    return door_run(c, p, &o);
 }
 
-static wos_rv c_remove(const wos_cache *c, apr_pool_t *p, const char *key)
+static wos_rv d_remove(const wos_cache *c, apr_pool_t *p, const char *key)
 {
     op o = {OP_REMOVE, key, NULL, 0, 0, 0, NULL, 0, NULL};
 
-    run_op(c->baton, p, &o);
-    return WOS_OK;
+    return door_run(c, p, &o);
 }
 
-/* Remove a lock only while it holds the holder's value: one step on redis. */
-static wos_rv c_remove_if(const wos_cache *c, apr_pool_t *p, const char *key,
+static wos_rv d_remove_if(const wos_cache *c, apr_pool_t *p, const char *key,
                           const char *val, apr_size_t len)
 {
     op o = {OP_REMOVE_IF, key, val, len, 0, 0, NULL, 0, NULL};
 
-    return run_op(c->baton, p, &o);
+    return door_run(c, p, &o);
+}
+
+static const wos_cache *door_open(door *d, cache_state *cs, const store *st, op_runner *run,
+                                  unsigned flags)
+{
+    memset(d, 0, sizeof(*d));
+    d->cs = cs;
+    d->st = st;
+    d->run = run;
+    d->seam.baton = d;
+    d->seam.flags = flags;
+    d->seam.get = d_get;
+    d->seam.set = d_set;
+    d->seam.add = d_add;
+    d->seam.remove = d_remove;
+    d->seam.remove_if = d_remove_if;
+    return &d->seam;
+}
+
+/* The failover's reports: each failure at debug, outage and recovery once per server. */
+static void failover_note(void *baton, apr_pool_t *p, wos_failover_event ev, const char *op)
+{
+    cache_state *cs = baton;
+    void *why = NULL;
+
+    apr_pool_userdata_get(&why, WHY_KEY, p);
+    switch (ev) {
+    case WOS_FAILOVER_FAILED:
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_FAILURES);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, cs->s,
+                     "WOS01801: shared cache %s: %s failed: %s", cs->spec, op,
+                     why ? (const char *)why : "unknown");
+        break;
+    case WOS_FAILOVER_DOWN:
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_OUTAGES);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cs->s,
+                     "WOS00801: shared cache %s failed (%s: %s); %s until it answers again "
+                     "(tried again every %d s)", cs->spec, op,
+                     why ? (const char *)why : "unknown",
+                     cs->local.inst ? "this server uses its own local cache "
+                                      "(single flight among its own processes only)"
+                                    : "each process acts alone",
+                     WOS_BREAKER_OPEN_MS / 1000);
+        break;
+    case WOS_FAILOVER_UP:
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, cs->s,
+                     "WOS00803: shared cache %s answers again; using it", cs->spec);
+        break;
+    case WOS_FAILOVER_LOCAL:
+        wos_stat_inc(cs->s, WOS_STAT_CACHE_LOCAL);
+        break;
+    }
 }
 
 int wos_cache_pre_config(apr_pool_t *pconf)
@@ -434,8 +438,6 @@ static apr_status_t cache_destroy(void *data)
  * Network stores keep their data by themselves.
  */
 #define CARRY_USERDATA "mod_auth_workos:carry"
-#define JWKS_PREFIX "wos:jwks:"
-#define JWKS_SUFFIX ":doc"
 
 typedef struct {
     const char *key;
@@ -456,20 +458,15 @@ static apr_status_t carry_one(ap_socache_instance_t *inst, server_rec *s, void *
                               apr_pool_t *p)
 {
     carry *c = baton;
-    const char *nl;
     carried *it;
     apr_time_t expiry;
-    apr_size_t pl = sizeof(JWKS_PREFIX) - 1, sl = sizeof(JWKS_SUFFIX) - 1;
 
     (void)inst;
     (void)s;
     (void)p;
-    if (idlen <= pl + sl || memcmp(id, JWKS_PREFIX, pl) || memcmp(id + idlen - sl, JWKS_SUFFIX, sl)
-        || !(nl = memchr(data, '\n', datalen)))
-        return APR_SUCCESS;
-    expiry = (apr_time_t)apr_atoi64(apr_pstrmemdup(c->pool, (const char *)data,
-                                                   (apr_size_t)(nl - (const char *)data)));
-    if (expiry <= apr_time_now())
+    if (!wos_keys_is_doc_key((const char *)id, idlen)
+        || wos_keys_doc_parse((const char *)data, datalen, &expiry, NULL) != WOS_OK
+        || expiry <= apr_time_now())
         return APR_SUCCESS;
     it = apr_array_push(c->items);
     it->key = apr_pstrmemdup(c->pool, (const char *)id, idlen);
@@ -575,16 +572,32 @@ static int open_local(cache_state *cs, apr_pool_t *pconf, server_rec *s)
     return store_open(&cs->local, "shmcb (local fallback)", NULL, "local", pconf, s);
 }
 
-static void seam(wos_cache *c, cache_state *cs)
+/*
+ * The seam src/ is given: the failover of the shared store (the module's
+ * redis or a mod_socache network store) to the local shmcb behind the
+ * breaker, or a process-local store alone (no breaker, no stand-in).
+ */
+static int seam(wos_cache *c, cache_state *cs, apr_pool_t *pconf)
 {
-    memset(c, 0, sizeof(*c));
-    c->baton = cs;
-    c->flags = cs->shared && !cs->redis_cfg ? WOS_CACHE_RACY_ADD : 0;
-    c->get = c_get;
-    c->set = c_set;
-    c->add = c_add;
-    c->remove = c_remove;
-    c->remove_if = c_remove_if;
+    wos_failover_opts o = {cs->shared ? cs->breaker : NULL, WOS_BREAKER_OPEN_MS,
+                           failover_note, cs, NULL};
+    const wos_cache *shared, *local = NULL;
+
+    if (!cs->shared)
+        shared = door_open(&cs->shared_door, cs, &cs->primary, run_local, 0);
+    else if (cs->redis_cfg)
+        shared = door_open(&cs->shared_door, cs, NULL, run_redis, 0);
+    else
+        shared = door_open(&cs->shared_door, cs, &cs->primary, run_socache, WOS_CACHE_RACY_ADD);
+    if (cs->shared && cs->local.inst)
+        local = door_open(&cs->local_door, cs, &cs->local, run_local, 0);
+    if (wos_failover_create(pconf, shared, local, &o, &cs->failover) != WOS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, cs->s,
+                     "WOS00410: cannot set up the shared cache %s", cs->spec);
+        return 500;
+    }
+    *c = *wos_failover_cache(cs->failover);
+    return OK;
 }
 
 /*
@@ -623,8 +636,8 @@ static int open_keys_store(apr_pool_t *pconf, server_rec *s, cache_state *main_c
     apr_pool_cleanup_register(pconf, ks, cache_destroy, apr_pool_cleanup_null);
     apr_pool_cleanup_register(pconf, ks, carry_out, apr_pool_cleanup_null);
     carry_in(ks, s);
-    seam(out, ks);
-    return OK;
+    main_cs->keys = ks;
+    return seam(out, ks, pconf);
 }
 
 /* The module's redis: its settings checked now, connected per process (child_init). */
@@ -707,7 +720,7 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     cs->s = s;
     cs->spec = sc->cache_spec ? sc->cache_spec : name;
     cs->primary.name = name;
-    cs->timeout_ms = wos_cfg_int(sc->cache_timeout_ms, WOS_REDIS_DEFAULT_TIMEOUT_MS);
+    cs->timeout_ms = wos_cfg_cache_timeout_ms(sc);
     cs->shared = sc->redis_hosts != NULL;
     rv = cs->shared ? open_redis(cs, sc, pconf, s) : open_socache(cs, sc, pconf, s);
     if (rv != OK)
@@ -720,15 +733,17 @@ int wos_cache_post_config(apr_pool_t *pconf, server_rec *s)
     apr_pool_cleanup_register(pconf, cs, cache_destroy, apr_pool_cleanup_null);
     if (cs->shared && ((rv = open_local(cs, pconf, s)) != OK || (rv = open_breaker(cs, s)) != OK))
         return rv;
-    seam(&sc->cache, cs);
-    if ((rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
+    if ((rv = seam(&sc->cache, cs, pconf)) != OK
+        || (rv = open_keys_store(pconf, s, cs, &sc->keys_cache)) != OK)
         return rv;
+    sc->stores = cs;
 
     /* Virtual hosts share the main server's cache. */
     for (v = s->next; v; v = v->next) {
         wos_srv_cfg *vc = wos_scfg(v);
         vc->cache = sc->cache;
         vc->keys_cache = sc->keys_cache;
+        vc->stores = cs;
     }
     return OK;
 }
@@ -770,20 +785,18 @@ static void child_init_shared(cache_state *cs, apr_pool_t *pchild, server_rec *s
 void wos_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
     wos_srv_cfg *sc = wos_scfg(s);
-    cache_state *cs = sc->cache.baton;
-    cache_state *keys_cs = sc->keys_cache.baton;
+    cache_state *cs = sc->stores;
     wos_keystore *ks = NULL;
     wos_vcache *sessions = NULL;
     wos_http_handles *handles = NULL;
-    int size = sc->session_cache_size == WOS_UNSET ? WOS_DEFAULT_SESSION_CACHE
-                                                   : sc->session_cache_size;
+    int size = wos_cfg_session_cache_size(sc);
     server_rec *v;
 
     if (cs) {
         reopen_mutex(&cs->primary.mutex, pchild, s);
         reopen_mutex(&cs->local.mutex, pchild, s);
-        if (keys_cs && keys_cs != cs)
-            reopen_mutex(&keys_cs->primary.mutex, pchild, s);
+        if (cs->keys)
+            reopen_mutex(&cs->keys->primary.mutex, pchild, s);
         child_init_shared(cs, pchild, s);
     }
 

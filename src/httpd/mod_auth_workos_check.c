@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_check.c: whole-configuration checks, so that
  * `apachectl configtest` (and every start or restart) refuses a configuration

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_flows.c: the endpoints the module serves itself: sign-in
  * start (and sign-up), the callback, logout, organization switch. They run
@@ -15,10 +16,8 @@
 #include "wos_rand.h"
 #include "wos_redirect.h"
 #include "wos_seal.h"
+#include "wos_signin.h"
 
-#define STATE_PREFIX      WOS_STATE_COOKIE_PREFIX
-#define STATE_TTL         600       /* seconds a sign-in may take */
-#define STATE_MAX_COOKIES 5         /* concurrent sign-ins (tabs) per browser */
 #define MAX_PARAM         4096      /* longest code/state/organization_id accepted */
 
 static const char *path_of(const char *uri_or_path)
@@ -76,21 +75,12 @@ static int read_args(request_rec *r, apr_table_t **args)
     return parse_args(r, r->args, args);
 }
 
-/* Path=/ so that every sign-in start sees the ones in flight and can bound
- * them (a callback-only path would hide them from it); short-lived anyway. */
 static void state_cookie_attrs(const wos_dir_cfg *c, wos_cookie_attrs *a)
 {
-    wos_cfg_cookie_attrs(c, a);
-    a->path = "/";
-    a->same_site = "Lax";   /* must survive the top-level redirect back from WorkOS */
-    a->max_age = STATE_TTL;
-}
+    wos_cookie_attrs session;
 
-static const char *state_cookie_name(apr_pool_t *p, const char *state)
-{
-    char *h = wos_sha256_hex(p, state, strlen(state));
-    h[16] = '\0';
-    return apr_pstrcat(p, STATE_PREFIX, h, NULL);
+    wos_cfg_cookie_attrs(c, &session);
+    wos_signin_cookie_attrs(&session, a);
 }
 
 /* Set-Cookie, unless formatting refused the value (NULL). */
@@ -100,18 +90,15 @@ static void add_set_cookie(request_rec *r, const char *value)
         apr_table_addn(r->err_headers_out, "Set-Cookie", value);
 }
 
-/* At most STATE_MAX_COOKIES sign-ins in flight: drop the oldest ones (and
- * never answer a flood of them with a flood of deletions). */
+/* At most WOS_SIGNIN_MAX_COOKIES sign-ins in flight: drop the oldest ones. */
 static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
 {
-    const char *hdr = wos_cookie_header(r);
-    apr_array_header_t *names = hdr ? wos_cookie_names_with_prefix(r->pool, hdr, STATE_PREFIX)
-                                    : NULL;
-    int i, excess = names ? names->nelts - (STATE_MAX_COOKIES - 1) : 0;
+    apr_array_header_t *drop = wos_signin_excess(r->pool, wos_cookie_header(r));
+    int i;
 
-    for (i = 0; i < excess && i < 4 * STATE_MAX_COOKIES; i++)
+    for (i = 0; i < drop->nelts; i++)
         add_set_cookie(r, wos_cookie_format_delete(r->pool, a,
-                                                   APR_ARRAY_IDX(names, i, const char *)));
+                                                   APR_ARRAY_IDX(drop, i, const char *)));
 }
 
 static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
@@ -120,8 +107,8 @@ static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_
     wos_api_cfg api;
     wos_authorize_params ap;
     wos_cookie_attrs a;
-    const char *state, *verifier, *target = "/", *sealed, *json, *elsewhere;
-    json_t *o;
+    wos_signin si;
+    const char *target = "/", *sealed, *elsewhere;
 
     if (!c->redirect_uri) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -136,29 +123,21 @@ static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_
                       "WOS00502: return target refused; using /");
         target = "/";
     }
-    if (wos_rand_token(r->pool, 32, &state) != WOS_OK
-        || wos_rand_token(r->pool, 32, &verifier) != WOS_OK)
-        return HTTP_INTERNAL_SERVER_ERROR;
-
-    o = wos_json_pool_own(r->pool, json_object());
-    json_object_set_new(o, "state", json_string(state));
-    json_object_set_new(o, "codeVerifier", json_string(verifier));
-    json_object_set_new(o, "returnPathname", json_string(target));
-    json = wos_json_dump(r->pool, o);
-    if (!json || wos_seal(r->pool, APR_ARRAY_IDX(c->passwords, 0, const char *), json,
-                          strlen(json), STATE_TTL, apr_time_as_msec(apr_time_now()),
-                          &sealed) != WOS_OK)
+    if (wos_signin_make(r->pool, target, &si) != WOS_OK
+        || wos_signin_seal(r->pool, &si, APR_ARRAY_IDX(c->passwords, 0, const char *),
+                           apr_time_as_msec(apr_time_now()), &sealed) != WOS_OK)
         return HTTP_INTERNAL_SERVER_ERROR;
 
     state_cookie_attrs(c, &a);
     bound_state_cookies(r, &a);
-    add_set_cookie(r, wos_cookie_format(r->pool, &a, state_cookie_name(r->pool, state), sealed));
+    add_set_cookie(r, wos_cookie_format(r->pool, &a, wos_signin_cookie_name(r->pool, si.state),
+                                        sealed));
 
     wos_cfg_api(r, c, &api);
     memset(&ap, 0, sizeof(ap));
     ap.redirect_uri = absolute(r, c->redirect_uri);
-    ap.state = state;
-    ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
+    ap.state = si.state;
+    ap.code_challenge = wos_pkce_challenge(r->pool, si.code_verifier);
     ap.connection_id = c->connection;
     ap.organization_id = h->organization_id ? h->organization_id : c->organization;
     ap.provider = "authkit";      /* with an organization too; a connection drops it */
@@ -176,38 +155,28 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
     return start_login(r, c, return_to, &h);
 }
 
-/* The state cookie for @p state, unsealed: {state, codeVerifier, returnPathname}. */
+/* The sign-in the state cookie for @p state holds; the cookie is deleted. */
 static int open_state(request_rec *r, const wos_dir_cfg *c, const char *state,
-                      const char **verifier, const char **target)
+                      wos_signin *si)
 {
-    const char *hdr = wos_cookie_header(r), *name = state_cookie_name(r->pool, state);
-    const char *saved, *err;
+    const char *hdr = wos_cookie_header(r), *name = wos_signin_cookie_name(r->pool, state);
+    const char *err;
     wos_cookie_in in;
-    char *json;
-    apr_size_t len;
-    int idx;
-    json_t *o;
     wos_cookie_attrs a;
 
     memset(&in, 0, sizeof(in));
-    if (!hdr || wos_cookie_read(r->pool, hdr, name, 8192, &in) != WOS_OK || !in.value)
+    if (!hdr || wos_cookie_read(r->pool, hdr, name, WOS_SIGNIN_MAX_COOKIE, &in) != WOS_OK
+        || !in.value)
         return 0;
     state_cookie_attrs(c, &a);
     add_set_cookie(r, wos_cookie_format_delete(r->pool, &a, name));
-    if (wos_unseal(r->pool, in.value, strlen(in.value), c->passwords,
-                   apr_time_as_msec(apr_time_now()), &json, &len, &idx, &err) != WOS_OK
-        || wos_json_parse(r->pool, json, len, &o, &err) != WOS_OK
-        || wos_json_get_string(r->pool, o, "state", 0, &saved) != WOS_OK
-        || wos_json_get_string(r->pool, o, "codeVerifier", 0, verifier) != WOS_OK
-        || wos_json_get_string(r->pool, o, "returnPathname", 0, target) != WOS_OK)
+    if (wos_signin_open(r->pool, in.value, state, c->passwords,
+                        apr_time_as_msec(apr_time_now()), si, &err) != WOS_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00901: state cookie refused: %s",
+                      err ? err : "-");
         return 0;
-    return wos_ct_streq(saved, state);
-}
-
-static const char *used_key(request_rec *r, const char *state)
-{
-    return apr_pstrcat(r->pool, "wos:state:", wos_sha256_hex(r->pool, state, strlen(state)),
-                       NULL);
+    }
+    return 1;
 }
 
 /* A state is good once: remember it (with its target, for a reload of the
@@ -215,8 +184,10 @@ static const char *used_key(request_rec *r, const char *state)
 static int first_use(request_rec *r, const char *state, const char *target)
 {
     wos_srv_cfg *s = wos_scfg(r->server);
-    return s->cache.add(&s->cache, r->pool, used_key(r, state), target, strlen(target),
-                        apr_time_now() + apr_time_from_sec(STATE_TTL)) == WOS_OK;
+
+    return s->cache.add(&s->cache, r->pool, wos_signin_used_key(r->pool, state), target,
+                        strlen(target), apr_time_now() + apr_time_from_sec(WOS_SIGNIN_TTL))
+           == WOS_OK;
 }
 
 /* The target of a state used already, or NULL. */
@@ -226,7 +197,7 @@ static const char *used_target(request_rec *r, const char *state)
     char *v;
     apr_size_t len;
 
-    if (s->cache.get(&s->cache, r->pool, used_key(r, state), MAX_PARAM, &v, &len) != WOS_OK
+    if (s->cache.get(&s->cache, r->pool, wos_signin_used_key(r->pool, state), MAX_PARAM, &v, &len) != WOS_OK
         || len == 0 || v[0] != '/')
         return NULL;
     return v;
@@ -257,7 +228,7 @@ static int replayed(request_rec *r, const wos_dir_cfg *c, const char *target)
 static int no_state_cookies(request_rec *r)
 {
     const char *hdr = wos_cookie_header(r);
-    return !hdr || wos_cookie_names_with_prefix(r->pool, hdr, STATE_PREFIX)->nelts == 0;
+    return !hdr || wos_cookie_names_with_prefix(r->pool, hdr, WOS_SIGNIN_COOKIE_PREFIX)->nelts == 0;
 }
 
 /* Where sign-in finishes, for the page (@p for_log 0) or the log line (1). */
@@ -277,7 +248,8 @@ static const char *host_hint(request_rec *r, const wos_dir_cfg *c, int for_log)
 static int handle_callback(request_rec *r, const wos_dir_cfg *c)
 {
     apr_table_t *args;
-    const char *state, *code, *error, *verifier, *target, *sealed, *err = NULL;
+    const char *state, *code, *error, *target, *sealed, *err = NULL;
+    wos_signin si;
     wos_api_cfg api;
     wos_auth_result *res;
     wos_cookie_in old;
@@ -288,7 +260,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
     state = apr_table_get(args, "state");
     code = apr_table_get(args, "code");
     error = apr_table_get(args, "error");
-    if (!state || !*state || !open_state(r, c, state, &verifier, &target)) {
+    if (!state || !*state || !open_state(r, c, state, &si)) {
         /* Used already (reload, Back): a signed-in browser just goes on. */
         if (state && *state && (target = used_target(r, state)) != NULL)
             return replayed(r, c, target);
@@ -298,6 +270,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
         return wos_page_error(r, WOS_PAGE_STATE_UNKNOWN,
                               no_state_cookies(r) ? host_hint(r, c, 0) : NULL, NULL);
     }
+    target = si.return_path;
     if (!first_use(r, state, target)) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "WOS00505: callback state replayed");
         return replayed(r, c, target);
@@ -315,7 +288,7 @@ static int handle_callback(request_rec *r, const wos_dir_cfg *c)
         return wos_page_error(r, WOS_PAGE_MALFORMED, "No sign-in code came back.", target);
 
     wos_cfg_api(r, c, &api);
-    rv = wos_api_authenticate_code(r->pool, &api, code, verifier, r->useragent_ip,
+    rv = wos_api_authenticate_code(r->pool, &api, code, si.code_verifier, r->useragent_ip,
                                    apr_table_get(r->headers_in, "User-Agent"), &res, &err);
     if (rv != WOS_OK) {
         int unavailable = rv == WOS_EUNAVAIL;
@@ -501,42 +474,66 @@ static int handle_login(request_rec *r, const wos_dir_cfg *c, const char *hint)
     return start_login(r, c, return_target(r, c, args), &h);
 }
 
-static int is_endpoint(const request_rec *r, const char *configured)
+/* The module's endpoints, each configured by a directive (a field of wos_dir_cfg). */
+typedef enum {
+    WOS_EP_NONE, WOS_EP_CALLBACK, WOS_EP_LOGIN, WOS_EP_SIGNUP, WOS_EP_LOGOUT, WOS_EP_SWITCH_ORG
+} wos_endpoint;
+
+static const struct {
+    wos_endpoint which;
+    apr_size_t offset;              /* the const char * field holding its path or URL */
+} endpoints[] = {
+    {WOS_EP_CALLBACK, APR_OFFSETOF(wos_dir_cfg, redirect_uri)},
+    {WOS_EP_LOGIN, APR_OFFSETOF(wos_dir_cfg, login_uri)},
+    {WOS_EP_SIGNUP, APR_OFFSETOF(wos_dir_cfg, signup_uri)},
+    {WOS_EP_LOGOUT, APR_OFFSETOF(wos_dir_cfg, logout_uri)},
+    {WOS_EP_SWITCH_ORG, APR_OFFSETOF(wos_dir_cfg, switch_org_uri)},
+};
+
+/* Which endpoint this request is for, if any (the first configured match). */
+static wos_endpoint endpoint_of(const request_rec *r, const wos_dir_cfg *c)
 {
-    return configured && r->parsed_uri.path && !strcmp(r->parsed_uri.path, path_of(configured));
+    apr_size_t i;
+
+    for (i = 0; r->parsed_uri.path && i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        const char *configured = *(const char *const *)((const char *)c + endpoints[i].offset);
+        if (configured && !strcmp(r->parsed_uri.path, path_of(configured)))
+            return endpoints[i].which;
+    }
+    return WOS_EP_NONE;
 }
 
 /* quick_handler: the module's own endpoints, before any <Location> auth. */
 int wos_flow_handler(request_rec *r, int lookup_uri)
 {
     wos_dir_cfg *c = wos_dcfg(r);
-    int which;
+    wos_endpoint which;
 
     if (lookup_uri || !c)
         return DECLINED;
-    which = is_endpoint(r, c->redirect_uri) ? 1 : is_endpoint(r, c->login_uri) ? 2
-          : is_endpoint(r, c->signup_uri) ? 3 : is_endpoint(r, c->logout_uri) ? 4
-          : is_endpoint(r, c->switch_org_uri) ? 5 : 0;
-    if (!which)
+    which = endpoint_of(r, c);
+    if (which == WOS_EP_NONE)
         return DECLINED;
     wos_scrub_headers(r);
     if (wos_check_config(r, c) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (r->method_number != (which == 5 ? M_POST : M_GET)) {
+    if (r->method_number != (which == WOS_EP_SWITCH_ORG ? M_POST : M_GET)) {
         /* the 405's Allow header; the switch changes the session: POST only */
-        ap_allow_methods(r, REPLACE_ALLOW, which == 5 ? "POST" : "GET", NULL);
+        ap_allow_methods(r, REPLACE_ALLOW, which == WOS_EP_SWITCH_ORG ? "POST" : "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     switch (which) {
-    case 1: {
+    case WOS_EP_CALLBACK: {
         int status = handle_callback(r, c);
         if (status != HTTP_MOVED_TEMPORARILY)
             wos_stat_inc(r->server, WOS_STAT_SIGN_IN_FAILURES);
         return status;
     }
-    case 2: return handle_login(r, c, NULL);
-    case 3: return handle_login(r, c, "sign-up");
-    case 4: return handle_logout(r, c);
-    default: return handle_switch_org(r, c);
+    case WOS_EP_LOGIN: return handle_login(r, c, NULL);
+    case WOS_EP_SIGNUP: return handle_login(r, c, "sign-up");
+    case WOS_EP_LOGOUT: return handle_logout(r, c);
+    case WOS_EP_SWITCH_ORG: return handle_switch_org(r, c);
+    case WOS_EP_NONE: break;
     }
+    return DECLINED;
 }

@@ -1,31 +1,14 @@
 /*
- * mod_auth_workos_format.c: WorkOSSessionFormat. The directive, its
- * effective value, and the start-up check that every password a scope seals
- * or opens its cookie with is one that scope's SDK accepts (a Fernet key for
- * python, 32 bytes and more for ruby), so that `apachectl configtest` says
- * so, rather than a request failing later.
+ * mod_auth_workos_format.c: WorkOSSessionFormat's start-up check that every
+ * password a scope seals or opens its cookie with is one that scope's SDK
+ * accepts (a Fernet key for python, 32 bytes and more for ruby), so that
+ * `apachectl configtest` says so, rather than a request failing later.
  */
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <http_core.h>
 
 #include "mod_auth_workos.h"
-
-const char *wos_set_session_format(cmd_parms *cmd, void *m, const char *arg)
-{
-    wos_format f;
-
-    (void)cmd;
-    if (wos_format_by_name(arg, &f) != WOS_OK)
-        return "WorkOSSessionFormat: must be node, ruby or python";
-    ((wos_dir_cfg *)m)->session_format = (int)f;
-    return NULL;
-}
-
-wos_format wos_cfg_format(const wos_dir_cfg *c)
-{
-    return c->session_format == WOS_UNSET ? WOS_FORMAT_NODE : (wos_format)c->session_format;
-}
 
 /* One scope: the section's own settings over its server's. 1 when a password is refused. */
 static int check_scope(apr_pool_t *p, apr_hash_t *told, const wos_dir_cfg *base,

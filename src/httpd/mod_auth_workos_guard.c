@@ -82,19 +82,15 @@ typedef struct {
 static wos_rv gate(void *baton, const char *subject, long *retry_after)
 {
     gate_baton *g = baton;
-    const wos_apis_cfg *a = &g->c->apis;
+    int limit = wos_cfg_call_limit(g->c), window = wos_cfg_call_window(g->c);
     wos_rv rv;
 
-    rv = wos_ratelimit_take(&wos_scfg(g->r->server)->cache, g->r->pool, subject,
-                            wos_cfg_int(a->call_limit, WOS_CALL_LIMIT_DEFAULT),
-                            wos_cfg_int(a->call_window, WOS_CALL_WINDOW_DEFAULT),
-                            wos_now_sec(), retry_after);
+    rv = wos_ratelimit_take(&wos_scfg(g->r->server)->cache, g->r->pool, subject, limit,
+                            window, wos_now_sec(), retry_after);
     if (rv != WOS_OK)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, g->r, "WOS01630: session %s reached "
                       "WorkOSSessionCallLimit (%d calls to WorkOS in %d s): no call made",
-                      wos_short_hash(g->r->pool, subject),
-                      wos_cfg_int(a->call_limit, WOS_CALL_LIMIT_DEFAULT),
-                      wos_cfg_int(a->call_window, WOS_CALL_WINDOW_DEFAULT));
+                      wos_short_hash(g->r->pool, subject), limit, window);
     return rv;
 }
 

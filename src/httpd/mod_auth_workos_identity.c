@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_identity.c: handing the identity on (environment for
  * CGI/PHP/SSI, headers for proxied backends) and removing forged copies of
@@ -7,24 +8,6 @@
 #include <apr_strings.h>
 
 #include "mod_auth_workos.h"
-
-wos_req *wos_req_state(request_rec *r)
-{
-    wos_req *st = ap_get_module_config(r->request_config, &auth_workos_module);
-
-    if (!st) {
-        /* Subrequests and internal redirects reuse the main request's result. */
-        request_rec *m = r->main ? r->main : r->prev;
-        wos_req *ms = m ? ap_get_module_config(m->request_config, &auth_workos_module) : NULL;
-        st = apr_pcalloc(r->pool, sizeof(*st));
-        if (ms && ms->done && ms->claims) {
-            *st = *ms;
-            st->exported = 0;       /* this request_rec's tables are its own */
-        }
-        ap_set_module_config(r->request_config, &auth_workos_module, st);
-    }
-    return st;
-}
 
 static int collect_reserved(void *baton, const char *key, const char *value)
 {
@@ -103,8 +86,8 @@ static void make_room(request_rec *r, int pass)
 
 void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st)
 {
-    int pass = wos_cfg_int(c->pass_claims, WOS_PASS_ENV);
-    int token = wos_cfg_int(c->pass_token, 0);
+    int pass = wos_cfg_pass_claims(c);
+    int token = wos_cfg_pass_token(c);
     const apr_array_header_t *vars = st->identity;
     int i;
 

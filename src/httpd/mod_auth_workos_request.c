@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_request.c: request helpers every glue file uses: the
  * Cookie header, Set-Cookie, the session cookie, the inputs of one
@@ -86,8 +87,7 @@ void wos_store_session_cookie(request_rec *r, const wos_dir_cfg *c, const char *
 
     wos_cfg_cookie_attrs(c, &a);
     if (wos_cookie_store(r->pool, &a, wos_cfg_cookie_name(c), value,
-                         (apr_size_t)wos_cfg_int(c->cookie_chunk_size,
-                                                 WOS_COOKIE_DEFAULT_CHUNK_SIZE),
+                         (apr_size_t)wos_cfg_cookie_chunk_size(c),
                          old ? old : &none, &sc) != WOS_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "WOS00101: session too large for %d cookies; raise "
@@ -122,8 +122,8 @@ void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s)
 {
     s->client_id = c->client_id;
     s->base_url = wos_cfg_base_url(c);
-    s->skew = wos_cfg_int(c->clock_skew, 60);
-    s->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    s->skew = wos_cfg_clock_skew(c);
+    s->refresh_before = wos_cfg_refresh_before(c);
     s->passwords = c->passwords;
     s->format = (int)wos_cfg_format(c);
     s->issuers = c->issuers;
@@ -141,7 +141,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->keystore = s->keys;
     in->keys.cache = &s->keys_cache;
     in->keys.api = api;
-    in->keys.ttl_sec = wos_cfg_int(c->jwks_ttl, 3600);
+    in->keys.ttl_sec = wos_cfg_jwks_ttl(c);
     in->keys.fetched = wos_stat_jwks_fetched;
     in->keys.fetched_baton = r->server;
     in->refresh.cache = &s->cache;
@@ -150,15 +150,15 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->refresh.user_agent = apr_table_get(r->headers_in, "User-Agent");
     in->refresh.note = wos_refresh_note_log;
     in->refresh.note_baton = r;
-    in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
+    in->jwt.skew_sec = wos_cfg_clock_skew(c);
     in->jwt.issuers = c->issuers;
-    in->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    in->refresh_before = wos_cfg_refresh_before(c);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
     wos_authn_settings(c, &in->settings);
     in->settings.hash_key = s->hash_key;
     in->scache = s->scache;
-    in->need_token = wos_cfg_int(c->pass_token, 0);
+    in->need_token = wos_cfg_pass_token(c);
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }
@@ -191,3 +191,21 @@ wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_
     return wos_cookie_read(r->pool, hdr, wos_cfg_cookie_name(c), WOS_SEAL_MAX_INPUT, cin);
 }
 
+/* The module's state of @p r (made on first use). */
+wos_req *wos_req_state(request_rec *r)
+{
+    wos_req *st = ap_get_module_config(r->request_config, &auth_workos_module);
+
+    if (!st) {
+        /* Subrequests and internal redirects reuse the main request's result. */
+        request_rec *m = r->main ? r->main : r->prev;
+        wos_req *ms = m ? ap_get_module_config(m->request_config, &auth_workos_module) : NULL;
+        st = apr_pcalloc(r->pool, sizeof(*st));
+        if (ms && ms->done && ms->claims) {
+            *st = *ms;
+            st->exported = 0;       /* this request_rec's tables are its own */
+        }
+        ap_set_module_config(r->request_config, &auth_workos_module, st);
+    }
+    return st;
+}

@@ -7,7 +7,6 @@
  * key of its own: children of an older generation finish with theirs, and
  * nothing one generation verified can be read under another's settings.
  */
-#include <errno.h>
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <http_core.h>
@@ -42,72 +41,6 @@ int wos_scache_pre_config(apr_pool_t *pconf)
 {
     return ap_mutex_register(pconf, WOS_SCACHE_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
-}
-
-/* "64M", "512k", "1G" or plain bytes; 0 only as exactly "0". */
-static const char *parse_bytes(apr_pool_t *p, const char *arg, apr_uint64_t *out)
-{
-    static const struct { char unit; apr_uint64_t mult; } UNITS[] = {
-        {'k', 1024}, {'K', 1024}, {'m', 1024 * 1024}, {'M', 1024 * 1024},
-        {'g', 1024 * 1024 * 1024}, {'G', 1024 * 1024 * 1024}};
-    char *end;
-    apr_int64_t v;
-    apr_size_t i;
-
-    errno = 0;
-    v = apr_strtoi64(arg, &end, 10);
-    if (errno || v < 0 || end == arg)
-        return apr_psprintf(p, "'%s' is not a size in bytes", arg);
-    *out = (apr_uint64_t)v;
-    if (!*end)
-        return NULL;
-    for (i = 0; i < sizeof(UNITS) / sizeof(UNITS[0]); i++) {
-        if (*end == UNITS[i].unit && !end[1]) {
-            /* Past the largest size (the caller says so) without overflowing. */
-            *out = *out > WOS_SCACHE_MAX_BYTES / UNITS[i].mult ? WOS_SCACHE_MAX_BYTES + 1
-                                                                : *out * UNITS[i].mult;
-            return NULL;
-        }
-    }
-    return apr_psprintf(p, "'%s' is not a size in bytes (a number, optionally with K, M "
-                        "or G)", arg);
-}
-
-const char *wos_scache_set_size(cmd_parms *cmd, void *m, const char *size, const char *entry)
-{
-    wos_srv_cfg *sc = wos_scfg(cmd->server);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    apr_uint64_t bytes, slot = WOS_SCACHE_DEFAULT_ENTRY;
-
-    (void)m;
-    if (err)
-        return err;
-    if ((err = parse_bytes(cmd->pool, size, &bytes)) != NULL
-        || (entry && (err = parse_bytes(cmd->pool, entry, &slot)) != NULL))
-        return apr_pstrcat(cmd->pool, "WorkOSSessionCacheSize: ", err, NULL);
-    if (bytes > WOS_SCACHE_MAX_BYTES)
-        return apr_psprintf(cmd->pool, "WorkOSSessionCacheSize: %s is more than the "
-                            "largest size, %" APR_UINT64_T_FMT " bytes", size,
-                            (apr_uint64_t)WOS_SCACHE_MAX_BYTES);
-    if (slot < WOS_SCACHE_MIN_ENTRY || slot > WOS_SCACHE_MAX_ENTRY || slot % 8)
-        return apr_psprintf(cmd->pool, "WorkOSSessionCacheSize: the entry size must be a "
-                            "multiple of 8 from %d to %d bytes", WOS_SCACHE_MIN_ENTRY,
-                            WOS_SCACHE_MAX_ENTRY);
-    if (bytes && wos_scache_capacity((apr_size_t)bytes, (apr_size_t)slot)
-                 < WOS_SCACHE_MIN_ENTRIES)
-        return apr_psprintf(cmd->pool, "WorkOSSessionCacheSize: %s holds fewer than %d "
-                            "entries of %" APR_UINT64_T_FMT " bytes; use 0 to turn the "
-                            "shared cache off", size, WOS_SCACHE_MIN_ENTRIES, slot);
-    sc->scache_set = 1;
-    sc->scache_bytes = (apr_size_t)bytes;
-    sc->scache_entry = (apr_size_t)slot;
-    return NULL;
-}
-
-static void effective_size(const wos_srv_cfg *sc, apr_size_t *bytes, apr_size_t *entry)
-{
-    *bytes = sc->scache_set ? sc->scache_bytes : WOS_DEFAULT_SCACHE_BYTES;
-    *entry = sc->scache_set ? sc->scache_entry : WOS_SCACHE_DEFAULT_ENTRY;
 }
 
 /* The segment, formatted with a fresh hash key, and its mutex. */
@@ -155,7 +88,7 @@ int wos_scache_post_config(apr_pool_t *pconf, server_rec *s)
                      "WOS02004: no random bytes for the session caches' hash key");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    effective_size(wos_scfg(s), &st->bytes, &st->entry);
+    wos_cfg_scache_size(wos_scfg(s), &st->bytes, &st->entry);
     if (st->bytes && (rc = create_segment(pconf, s, st, key)) != OK)
         return rc;
     if (st->table)
@@ -200,7 +133,7 @@ static int scache_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 
     (void)pconf;
     (void)plog;
-    effective_size(wos_scfg(s), &bytes, &entry);
+    wos_cfg_scache_size(wos_scfg(s), &bytes, &entry);
     if (!bytes)
         return OK;
     rv = apr_shm_create(&shm, bytes, NULL, ptemp);

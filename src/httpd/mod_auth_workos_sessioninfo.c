@@ -92,7 +92,7 @@ static int answer(request_rec *r, const wos_dir_cfg *c, const wos_authn_out *out
     switch (out->outcome) {
     case WOS_AUTHN_OK:
         return send_json(r, HTTP_OK, wos_sessioninfo_json(r->pool, out->session, out->claims,
-                                                          wos_cfg_int(c->apis.info_token, 0)));
+                                                          wos_cfg_info_token(c)));
     case WOS_AUTHN_RETRY:
     case WOS_AUTHN_NOKEYS:
         apr_table_setn(r->err_headers_out, "Retry-After",

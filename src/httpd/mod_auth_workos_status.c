@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_status.c: counters shared by every child, and the
  * `SetHandler workos-status` page that shows them as JSON or in the

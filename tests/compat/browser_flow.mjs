@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // browser_flow.mjs: a person's path through the demo, in headless Chromium
 // driven by playwright-core. Usage: node browser_flow.mjs <demo-url> <screenshot-dir>
 // Prints one JSON line per step ({"step", "ok", ...}) and exits non-zero on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Drives the real @workos-inc/node SDK against the local AuthKit emulator
 // (tests/emulator/emulator.py) to show the emulator answers the way WorkOS
 // does: sign-in, sealed sessions, JWKS verification, refresh rotation,

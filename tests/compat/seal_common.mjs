@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // seal_common.mjs: what the seal vector maker and the seal round trips share:
 // the fixed test passwords, the two SDKs' seal/unseal entry points, and
 // payloads in the shape the WorkOS Node SDK seals.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // seal_make_vectors.mjs: make the fixed known-answer vectors under
 // tests/vectors/seal/ with the real SDKs (iron-session 8, @workos-inc/node 11,
 // iron-webcrypto). Each vector is <name>.sealed (the seal) and <name>.json

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A local stand-in for WorkOS AuthKit, for tests and the demo.
 
 It speaks the parts of the WorkOS User Management API that mod_auth_workos

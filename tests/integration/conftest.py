@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fixtures for the integration tests (see README.md in this directory).
 
 Per test module: credentials (fresh random API key and cookie password), the
@@ -150,6 +151,31 @@ def make_session(emulator, sealer, secrets):
 @pytest.fixture(scope="module")
 def seal_json(sealer):
     return sealer.seal_json
+
+
+@pytest.fixture(scope="module")
+def site(request, httpd_factory, emulator, creds):
+    """The sign-in flows' httpd for a test_flows_* module: flowlib.site with
+    every endpoint (flowlib.server_conf), named after the module
+    (test_flows_org_logout: "org-logout"). A module tunes it with SITE_MPM
+    (e.g. "prefork"), SITE_EXTRA (server directives) and SITE_ROTATION (an
+    old cookie password too); a module's own `site` fixture replaces it."""
+    mod = request.module
+    name = mod.__name__.removeprefix("test_flows_").replace("_", "-")
+    h = flowlib.new_httpd(httpd_factory, name, mpm=getattr(mod, "SITE_MPM", None))
+    conf = flowlib.server_conf(emulator, creds, *getattr(mod, "SITE_EXTRA", ()),
+                               rotation=getattr(mod, "SITE_ROTATION", False))
+    h.start(flowlib.site(h, conf))
+    return h
+
+
+@pytest.fixture
+def no_faults(emulator):
+    """No emulator fault before or after the test (a module makes it autouse with
+    `pytestmark = pytest.mark.usefixtures("no_faults")`)."""
+    emulator.clear_fault()
+    yield
+    emulator.clear_fault()
 
 
 @pytest.fixture

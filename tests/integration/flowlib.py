@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the AuthKit flow tests (test_flows_*.py): the httpd
 configuration they share, a cookie jar that behaves like a browser's over
 plain HTTP, the emulator's hosted sign-in page driven without a browser, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared by the hostile-input suite (test_hostile_*.py): what every hostile
 request must (not) lead to, seals and tokens built byte by byte, and a
 per-test watch on the error log.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // node_seal.mjs: seal a session cookie with the real Node packages, so the
 // integration tests can show the module accepts what the WorkOS SDK writes.
 //

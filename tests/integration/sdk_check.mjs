@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sdk_check.mjs: what the real @workos-inc/node SDK makes of a session cookie
 // the module wrote. Used by tests/integration/test_flows_*.py (flowlib.py).
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo, as a person uses it: `demo/run` brings up the AuthKit emulator and
 httpd with conf/demo.conf, and headless Chromium (Debian's, driven by
 playwright-core from npm) signs in, is refused /admin/ as a member, switches

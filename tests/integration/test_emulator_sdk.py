@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The AuthKit emulator: its control plane, its WorkOS endpoints, and its
 faithfulness to the real @workos-inc/node SDK (tests/compat/emulator_sdk.mjs).
 

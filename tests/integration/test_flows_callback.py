@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The callback under attack and under failure: forged, replayed, missing,
 expired and mismatched state; AuthKit errors (with markup in them); repeated
 and oversized parameters; a failed code exchange; WorkOS unreachable. Never
@@ -14,18 +15,7 @@ from harness import client
 from harness.cookies import b64url, iron_seal, now_ms
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "callback")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
-
-
-@pytest.fixture(autouse=True)
-def no_faults(emulator):
-    emulator.clear_fault()
-    yield
-    emulator.clear_fault()
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
 def refused(resp, status):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Chunked session cookies: the 400-permission user's session (well over
 12 KB) is split into wos-session.0..N within the chunk size, read back whole,
 refreshed whole; moving between a chunked and an unchunked session deletes
@@ -11,12 +12,8 @@ from harness import client
 MANY = "many@example.com"
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "chunking")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    assert "LimitRequestFieldSize 65536" in (h.dir / "conf" / "httpd.conf").read_text()
-    return h
+def test_site_takes_large_cookie_headers(site):
+    assert "LimitRequestFieldSize 65536" in (site.dir / "conf" / "httpd.conf").read_text()
 
 
 def chunk_names(resp):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Organization switch (refresh into another organization, then back to the
 page) and logout (cookie cleared, browser sent to WorkOS's logout with the
 session id, which works after the access token expired)."""
@@ -6,13 +7,6 @@ import requests
 
 import flowlib as fl
 from harness import client
-
-
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "org-logout")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
 
 
 def with_session(browser, session):

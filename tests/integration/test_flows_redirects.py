@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Open redirects through the module's own endpoints: every payload of
 tests/vectors/redirect/bad.txt sent as ?return_to= to the login endpoint
 (followed through a complete sign-in to the callback's Location) and to the
@@ -22,12 +23,7 @@ ENCODINGS = {"component": fl.component,
              "raw-slash": lambda p: urllib.parse.quote(p, safe="/")}
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "redirects")
-    allow = "WorkOSRedirectAllow " + " ".join(f'"{o}"' for o in ALLOW)
-    h.start(fl.site(h, fl.server_conf(emulator, creds, allow)))
-    return h
+SITE_EXTRA = ("WorkOSRedirectAllow " + " ".join(f'"{o}"' for o in ALLOW),)
 
 
 def test_vector_files_are_read(site):

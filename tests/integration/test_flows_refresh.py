@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Refresh on the request path: an expired (or nearly expired) access token
 is traded for a new session on the same response; concurrent requests with
 the same cookie across several httpd children make one upstream call
@@ -12,18 +13,10 @@ from harness import client
 from harness.cookies import jwt_claims
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "refresh", mpm="prefork")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
+pytestmark = pytest.mark.usefixtures("no_faults")
 
 
-@pytest.fixture(autouse=True)
-def no_faults(emulator):
-    emulator.clear_fault()
-    yield
-    emulator.clear_fault()
+SITE_MPM = "prefork"
 
 
 def refreshes(emulator):

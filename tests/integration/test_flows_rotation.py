@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rotation: of the cookie password (WorkOSCookiePassword new old: the old one
 still opens cookies, every cookie written uses the new one) and of WorkOS's
 signing key (a token with a new kid makes the module refetch the JWKS once)."""
@@ -8,11 +9,7 @@ from harness import client
 from harness.cookies import iron_unseal, jwt_claims, jwt_header
 
 
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "rotation")
-    h.start(fl.site(h, fl.server_conf(emulator, creds, rotation=True)))
-    return h
+SITE_ROTATION = True
 
 
 def get(h, cookie):

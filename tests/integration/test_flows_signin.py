@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign-in through the module over plain HTTP (requests, no browser): the
 redirect to AuthKit and every parameter of it, the state cookie, the hosted
 page, the callback and the session it sets; the login and sign-up endpoints,
@@ -10,13 +11,6 @@ import pytest
 
 import flowlib as fl
 from harness import client
-
-
-@pytest.fixture(scope="module")
-def site(httpd_factory, emulator, creds):
-    h = fl.new_httpd(httpd_factory, "signin")
-    h.start(fl.site(h, fl.server_conf(emulator, creds)))
-    return h
 
 
 def test_full_sign_in_over_plain_http(site, browser, emulator, creds):

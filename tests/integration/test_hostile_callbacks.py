@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The callback and the sign-in start under attack: missing, empty, forged,
 garbage, expired and replayed state; repeated parameters; markup and CR/LF
 in error and error_description (escaped in the page, never a header);

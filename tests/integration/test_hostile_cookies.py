@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile session cookies: empty, separators only, duplicated, over 64 KiB,
 wrong part counts, bad base64url and salts, truncated or bit-flipped
 ciphertext, wrong prefix and version suffix, expired and overflowing expiry,

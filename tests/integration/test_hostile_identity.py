@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Forged identity headers: X-WorkOS-* (and the bare WorkOS-*/WORKOS_*
 namespace), REMOTE_USER and AUTH_TYPE, in any case and with '_' or '-', sent
 to every kind of path the module is configured on (protected, pass-through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile or broken JWKS answers, each met by a freshly started httpd that
 has no keys yet (WorkOSHTTPTimeout 2): slower than the timeout, 5xx, a
 redirect, 20 MB, a body that never ends, not JSON, malformed entries, RSA

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Open-redirect payloads (tests/vectors/redirect/bad.txt, the list
 test_flows_redirects.py follows through whole sign-ins) against the module's
 two endpoints that take a return target, one test per payload:

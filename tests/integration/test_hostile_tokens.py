@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile access tokens inside validly sealed cookies (sealed with the
 right password, so only the token is wrong): alg none, HS256 keyed with the
 RSA public key, ES256, RS512/PS256 headers on an RS256 signature, key-carrying

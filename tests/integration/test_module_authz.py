@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Require workos-role / -permission / -org / -entitlement / -feature-flag,
 valid-user, and <RequireAll>/<RequireAny>/not combinations: each grants and
 denies as the emulator's users say. Anonymous requests are asked to sign in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Directives: every bad value is refused by `apache2 -t` with a message that
 names the directive (and never echoes a secret); every good value, including
 literal, env: and file: secrets, is accepted; secrets from each source work

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The session cookie: seals written by the Node SDK, iron-session, sealtool
 and an independent Python iron implementation are accepted; every kind of
 broken, tampered, foreign or undecodable cookie is refused (302 for a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The identity as CGI environment variables (WorkOSPassClaimsAs environment,
 the default, and both): every WORKOS_* variable through a real CGI, compared
 with what the emulator minted; WORKOS_ACCESS_TOKEN only with

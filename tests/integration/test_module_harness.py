@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The harness itself: a real apache2 (prefork and event) starts from a
 generated configuration, serves files and the test CGI, and stops without
 leaving a process behind; the emulator and the echo backend answer; the log

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The identity as request headers to a proxied backend (WorkOSPassClaimsAs
 headers, both, none), the access token as X-WorkOS-Access-Token and
 Authorization: Bearer, CR/LF neutralised in values, and the scrubbing of

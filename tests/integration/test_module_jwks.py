@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Access-token verification against the emulator's JWKS: fetched once and
 shared by all httpd children; unknown kids refetch at most once a minute;
 outages with keys cached keep sessions working, without keys give 503; key

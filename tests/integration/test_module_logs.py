@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the module logs: one line per authentication outcome, at the level
 the outcome deserves, with its reason and the session's short hash (the
 first 12 hex digits of SHA-256 of the cookie value), never the cookie or a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign-in through the module's callback (issue 4), as far as the directives
 need it: after signing in at the emulator, the callback sets the session
 cookie with the configured attributes (WorkOSCookieMaxAge, -SameSite,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The status handler (SetHandler workos-status): counters shared by every
 child, counted exactly per outcome, the same numbers in JSON and in the
 Prometheus text format, kept across a graceful restart; GET only."""

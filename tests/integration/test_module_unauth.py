@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Requests without a session: browsers are sent to sign in (302 to the
 emulator's authorize endpoint with PKCE), everything else gets 401 with
 WWW-Authenticate; WorkOSUnauthAction 401, 403 and pass; AuthType in any case;

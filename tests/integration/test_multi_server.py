@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Several servers sharing one cache through httpd's mod_socache_redis and
 mod_socache_memcache: WorkOSCache socache:redis:host:port and memcache:host:port
 (the module's own redis store, WorkOSCache redis:, is tested in
@@ -39,7 +40,7 @@ from harness.httpd import MODDIR, free_port, wait_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
 MEMCACHED = "/usr/bin/memcached"
-# How long a process leaves a failed store alone (WOS_CACHE_RETRY_SEC).
+# How long a failed store is left alone before a probe (WOS_BREAKER_OPEN_MS).
 RETRY_SEC = 5
 
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The per-process verified-session cache (WorkOSSessionCache) through a real
 httpd: the second request with the same cookie on the same connection (so the
 same child) skips the unseal and the signature check; another cookie, or a

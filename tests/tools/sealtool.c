@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sealtool: seal and unseal iron "Fe26.2" cookies with the module's core, for
  * the compatibility and integration tests.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcache.c: the in-memory wos_cache of the unit tests (see memcache.h).
  * An APR hash of entries in the cache's own subpool, every access under one
@@ -67,7 +68,9 @@ static wos_rv mc_get(const wos_cache *c, apr_pool_t *p, const char *key,
 
     apr_thread_mutex_lock(m->mu);
     m->counts.gets++;
-    if (!(m->failing & WOS_MC_GET) && (e = live(m, key)) != NULL) {
+    if (m->failing & WOS_MC_GET)
+        rv = m->failing & WOS_MC_DOWN ? WOS_EUNAVAIL : WOS_ENOKEY;
+    else if ((e = live(m, key)) != NULL) {
         if (e->len > max_len) {
             rv = WOS_ETOOBIG;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memcache.h: an in-memory wos_cache for the unit tests, standing in for the
  * shared socache of the module. Entries have an absolute expiry, a mutex
@@ -23,6 +24,8 @@ typedef struct wos_memcache_counts {
 #define WOS_MC_SET    0x02
 #define WOS_MC_ADD    0x04
 #define WOS_MC_REMOVE 0x08   /**< remove and remove_if */
+/** With the bits above: a failing get answers WOS_EUNAVAIL (a store that is down). */
+#define WOS_MC_DOWN   0x10
 
 /** A cache living in a subpool of @p p (destroyed with it); NULL on failure. */
 wos_memcache *wos_memcache_create(apr_pool_t *p);

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_algs.c: the hand-written HMAC and one-round PBKDF2 of src/wos_algs.c.
- * Expected values come from RFC 4231 §4 (HMAC-SHA-256), RFC 2202 §3
- * (HMAC-SHA-1) and RFC 6070 §2 (PBKDF2-HMAC-SHA1), or are computed by
- * OpenSSL's own HMAC() and PKCS5_PBKDF2_HMAC() as the oracle.
+ * test_algs.c: HMAC and one-round PBKDF2 of src/wos_algs.c (OpenSSL's EVP_MAC
+ * and EVP_KDF on templates fetched once, contexts reused). Expected values
+ * come from RFC 4231 §4 (HMAC-SHA-256), RFC 2202 §3 (HMAC-SHA-1) and RFC 6070
+ * §2 (PBKDF2-HMAC-SHA1), or are computed by OpenSSL's one-shot HMAC() and
+ * PKCS5_PBKDF2_HMAC() as the oracle.
  */
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -87,9 +89,9 @@ static const kat rfc2202[] = {
       "e8e99d0f45237d786d6bbaa7965c7808bbff1a91" },
 };
 
-static void check_kat(const kat *k, const EVP_MD *md)
+static void check_kat(const kat *k, wos_digest d, const EVP_MD *md)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MAC_CTX *ctx = wos_hmac_ctx(tp, d);
     size_t klen, dlen, mlen;
     const unsigned char *key = kat_bytes(k->key, &klen), *data = kat_bytes(k->data, &dlen);
     const unsigned char *want = unhex(k->mac, &mlen);
@@ -97,20 +99,19 @@ static void check_kat(const kat *k, const EVP_MD *md)
 
     ck_assert_ptr_nonnull(ctx);
     ck_assert_uint_eq(mlen, (size_t)EVP_MD_get_size(md));
-    ck_assert_int_eq(wos_hmac(ctx, md, key, klen, data, dlen, out), WOS_OK);
+    ck_assert_int_eq(wos_hmac(ctx, key, klen, data, dlen, out), WOS_OK);
     ck_assert_mem_eq(out, want, mlen);
-    EVP_MD_CTX_free(ctx);
 }
 
 START_TEST(hmac_sha256_rfc4231)
 {
-    check_kat(&rfc4231[_i], algs()->sha256);
+    check_kat(&rfc4231[_i], WOS_SHA256, algs()->sha256);
 }
 END_TEST
 
 START_TEST(hmac_sha1_rfc2202)
 {
-    check_kat(&rfc2202[_i], algs()->sha1);
+    check_kat(&rfc2202[_i], WOS_SHA1, algs()->sha1);
 }
 END_TEST
 
@@ -119,9 +120,9 @@ START_TEST(hmac_matches_openssl)
 {
     static const size_t klens[] = { 0, 1, 20, 63, 64, 65, 128, 200 };
     static const size_t dlens[] = { 0, 1, 55, 64, 119, 300 };
-    const wos_algs *a = algs();
-    const EVP_MD *mds[2] = { a->sha1, a->sha256 }, *ref[2] = { EVP_sha1(), EVP_sha256() };
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const wos_digest ds[2] = { WOS_SHA1, WOS_SHA256 };
+    const EVP_MD *ref[2] = { EVP_sha1(), EVP_sha256() };
+    EVP_MAC_CTX *ctx;
     unsigned char key[200], data[300], out[EVP_MAX_MD_SIZE], want[EVP_MAX_MD_SIZE];
     unsigned int wlen;
     size_t i, j, m;
@@ -130,35 +131,32 @@ START_TEST(hmac_matches_openssl)
         key[i] = (unsigned char)(i * 7 + 1);
     for (i = 0; i < sizeof(data); i++)
         data[i] = (unsigned char)(i * 13 + 5);
-    ck_assert_ptr_nonnull(ctx);
-    for (m = 0; m < 2; m++)
+    for (m = 0; m < 2 && (ctx = wos_hmac_ctx(tp, ds[m])) != NULL; m++)
         for (i = 0; i < sizeof(klens) / sizeof(klens[0]); i++)
             for (j = 0; j < sizeof(dlens) / sizeof(dlens[0]); j++) {
                 ck_assert_ptr_nonnull(HMAC(ref[m], key, (int)klens[i], data, dlens[j], want,
                                            &wlen));
                 memset(out, 0, sizeof(out));
-                ck_assert_int_eq(wos_hmac(ctx, mds[m], key, klens[i], data, dlens[j], out), WOS_OK);
+                ck_assert_int_eq(wos_hmac(ctx, key, klens[i], data, dlens[j], out), WOS_OK);
                 ck_assert_msg(!memcmp(out, want, wlen), "md %zu key %zu data %zu", m, klens[i],
                               dlens[j]);
             }
-    EVP_MD_CTX_free(ctx);
+    ck_assert_int_eq(m, 2);
 }
 END_TEST
 
 /* RFC 6070 §2, first case: P "password", S "salt", c 1, dkLen 20. */
 START_TEST(pbkdf2_rfc6070)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_KDF_CTX *ctx = wos_pbkdf2_ctx(tp, WOS_SHA1);
     size_t wlen;
     const unsigned char *want = unhex("0c60c80f961f0e71f3a9b524af6012062fe037a6", &wlen);
     unsigned char out[20];
 
     ck_assert_ptr_nonnull(ctx);
-    ck_assert_int_eq(wos_pbkdf2_1(ctx, algs()->sha1, "password", "salt", 4, out,
-                                  sizeof(out)), WOS_OK);
+    ck_assert_int_eq(wos_pbkdf2_1(ctx, "password", "salt", 4, out, sizeof(out)), WOS_OK);
     ck_assert_uint_eq(wlen, sizeof(out));
     ck_assert_mem_eq(out, want, sizeof(out));
-    EVP_MD_CTX_free(ctx);
 }
 END_TEST
 
@@ -166,19 +164,18 @@ END_TEST
 START_TEST(pbkdf2_matches_openssl)
 {
     static const size_t plens[] = { 0, 1, 8, 40, 64, 65, 100, 200 };
-    static const size_t slens[] = { 0, 1, 4, 32, 64, 200, 252 };
+    static const size_t slens[] = { 0, 1, 4, 32, 64, 200, 253, 1000 };
     static const size_t olens[] = { 32, 1, 20, 40, 64, 100 };
-    const wos_algs *a = algs();
-    const EVP_MD *mds[2] = { a->sha1, a->sha256 }, *ref[2] = { EVP_sha1(), EVP_sha256() };
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const wos_digest ds[2] = { WOS_SHA1, WOS_SHA256 };
+    const EVP_MD *ref[2] = { EVP_sha1(), EVP_sha256() };
+    EVP_KDF_CTX *ctx;
     char pw[201];
-    unsigned char salt[252], out[100], want[100];
+    unsigned char salt[1000], out[100], want[100];
     size_t i, j, o, m;
 
     for (i = 0; i < sizeof(salt); i++)
         salt[i] = (unsigned char)(i * 11 + 3);
-    ck_assert_ptr_nonnull(ctx);
-    for (m = 0; m < 2; m++)
+    for (m = 0; m < 2 && (ctx = wos_pbkdf2_ctx(tp, ds[m])) != NULL; m++)
         for (i = 0; i < sizeof(plens) / sizeof(plens[0]); i++) {
             size_t k;
             for (k = 0; k < plens[i]; k++)
@@ -189,27 +186,62 @@ START_TEST(pbkdf2_matches_openssl)
                     ck_assert_int_eq(PKCS5_PBKDF2_HMAC(pw, (int)plens[i], salt, (int)slens[j], 1,
                                                        ref[m], (int)olens[o], want), 1);
                     memset(out, 0, sizeof(out));
-                    ck_assert_int_eq(wos_pbkdf2_1(ctx, mds[m], pw, salt, slens[j], out,
-                                                  olens[o]), WOS_OK);
+                    ck_assert_int_eq(wos_pbkdf2_1(ctx, pw, salt, slens[j], out, olens[o]),
+                                     WOS_OK);
                     ck_assert_msg(!memcmp(out, want, olens[o]),
                                   "md %zu password %zu salt %zu out %zu", m, plens[i], slens[j],
                                   olens[o]);
                 }
         }
-    EVP_MD_CTX_free(ctx);
+    ck_assert_int_eq(m, 2);
 }
 END_TEST
 
-/* A salt longer than the function's message buffer (252 + 4 bytes) is refused, not cut. */
-START_TEST(pbkdf2_salt_too_long)
+/* A PBKDF2 context outlives its pool as a spare: the next caller gets it, and its answers
+ * depend on the new password and salt only. */
+START_TEST(pbkdf2_context_reused)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char salt[253] = { 0 }, out[32];
+    apr_pool_t *p1, *p2;
+    EVP_KDF_CTX *first, *second;
+    unsigned char out[20], want[20];
+    size_t wlen;
+    const unsigned char *rfc = unhex("0c60c80f961f0e71f3a9b524af6012062fe037a6", &wlen);
 
-    ck_assert_ptr_nonnull(ctx);
-    ck_assert_int_eq(wos_pbkdf2_1(ctx, algs()->sha1, "pw", salt, sizeof(salt), out,
-                                  sizeof(out)), WOS_ECRYPTO);
-    EVP_MD_CTX_free(ctx);
+    ck_assert_int_eq(apr_pool_create(&p1, tp), APR_SUCCESS);
+    first = wos_pbkdf2_ctx(p1, WOS_SHA1);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(wos_pbkdf2_1(first, "another password", "pepper", 6, out, sizeof(out)),
+                     WOS_OK);
+    ck_assert_int_eq(PKCS5_PBKDF2_HMAC("another password", 16, (const unsigned char *)"pepper",
+                                       6, 1, EVP_sha1(), sizeof(want), want), 1);
+    ck_assert_mem_eq(out, want, sizeof(out));
+    apr_pool_destroy(p1);
+    ck_assert_int_eq(apr_pool_create(&p2, tp), APR_SUCCESS);
+    second = wos_pbkdf2_ctx(p2, WOS_SHA1);
+    ck_assert_ptr_eq(second, first);
+    ck_assert_int_eq(wos_pbkdf2_1(second, "password", "salt", 4, out, sizeof(out)), WOS_OK);
+    ck_assert_mem_eq(out, rfc, sizeof(out));
+    ck_assert_ptr_ne(wos_pbkdf2_ctx(p2, WOS_SHA1), second);     /* one user at a time */
+}
+END_TEST
+
+/* Contexts come from templates: a duplicate keyed by one caller leaves the others alone. */
+START_TEST(contexts_are_independent)
+{
+    EVP_MAC_CTX *a = wos_hmac_ctx(tp, WOS_SHA256), *b = wos_hmac_ctx(tp, WOS_SHA256);
+    unsigned char one[32], two[32], again[32];
+
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(wos_hmac(a, "key one", 7, "data", 4, one), WOS_OK);
+    ck_assert_int_eq(wos_hmac(b, "key two", 7, "data", 4, two), WOS_OK);
+    ck_assert_int_eq(wos_hmac(a, "key one", 7, "data", 4, again), WOS_OK);
+    ck_assert_mem_eq(one, again, sizeof(one));
+    ck_assert(memcmp(one, two, sizeof(one)) != 0);
+    ck_assert_ptr_null(wos_hmac_ctx(tp, WOS_DIGESTS));
+    ck_assert_ptr_null(wos_pbkdf2_ctx(tp, WOS_DIGESTS));
+    ck_assert_int_eq(wos_hmac(NULL, "k", 1, "d", 1, one), WOS_ECRYPTO);
+    ck_assert_int_eq(wos_pbkdf2_1(NULL, "pw", "salt", 4, one, sizeof(one)), WOS_ECRYPTO);
 }
 END_TEST
 
@@ -225,7 +257,8 @@ static Suite *algs_suite(void)
     suite_add_tcase(s, th);
     tcase_add_test(tk, pbkdf2_rfc6070);
     tcase_add_test(tk, pbkdf2_matches_openssl);
-    tcase_add_test(tk, pbkdf2_salt_too_long);
+    tcase_add_test(tk, pbkdf2_context_reused);
+    tcase_add_test(tk, contexts_are_independent);
     suite_add_tcase(s, tk);
     return s;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_api.c: the WorkOS client (src/wos_api.c) and the HTTP layer
  * (src/wos_http.c). Classification of every status class and both error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_authn.c: the request path's decision, from a real sealed cookie
  * (wos_seal of wos_session_serialize, tokens signed by testkeys) to an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_b64.c: strict base64url (wos_b64) and randomness/PKCE (wos_rand).
  * Expected encodings come from RFC 4648 §10 and RFC 7636 Appendix B.

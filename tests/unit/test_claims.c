@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_claims.c: the identity variables and headers (src/wos_claims.c):
  * names, order and values against the table in README.md, where each value

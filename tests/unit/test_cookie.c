@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cookie.c: the Cookie header reader, Set-Cookie formatting and chunked
  * storage (src/wos_cookie.c): RFC 6265 parsing edge cases, ambiguous input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_json.c: the strict JSON layer (src/wos_json.c): what wos_json_parse
  * refuses (duplicates, depth, non-object roots, empty input, trailing data,

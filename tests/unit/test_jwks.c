@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_jwks.c: JWKS parsing. Keys come from testkeys (generated at run time);
  * each rejection rule has its own case, and a parsed key is compared with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_jwt.c: RS256 verification, one case (at least) per rejection rule,
  * plus the usual JWT attack set. Tokens are built by testkeys with keys

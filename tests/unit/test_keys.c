@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_keys.c: the JWKS keystore. Each keystore object plays one worker
  * process; keystores that share a memcache play the processes of one server.
@@ -787,6 +788,59 @@ START_TEST(lock_after_a_late_look_uses_the_published_document)
 }
 END_TEST
 
+/* ---- the shared document's format, as the module's restart carry reads it ---- */
+
+typedef struct docs_seen {
+    int docs, others;
+    apr_time_t expiry;
+    const char *json;
+} docs_seen;
+
+static int classify(void *baton, const char *key, const char *val, apr_size_t len,
+                    apr_time_t expiry)
+{
+    docs_seen *d = baton;
+    apr_time_t e;
+    const char *json;
+
+    if (!wos_keys_is_doc_key(key, strlen(key))) {
+        d->others++;
+        return 0;
+    }
+    d->docs++;
+    ck_assert_int_eq(wos_keys_doc_parse(val, len, &e, &json), WOS_OK);
+    ck_assert_int_eq(e, expiry);            /* the document carries its cache expiry */
+    d->expiry = e;
+    d->json = apr_pstrdup(tp, json);
+    return 0;
+}
+
+/* Of what a fetch leaves in the shared cache, the document is told apart and parsed. */
+START_TEST(doc_format_exported)
+{
+    fixture *f = fixture_new();
+    docs_seen d = {0};
+    apr_time_t e;
+
+    prime(ks_new(), f);
+    f->ctx.cache->set(f->ctx.cache, tp, "wos:jwks:0123:refetch", "1", 1,
+                      apr_time_now() + apr_time_from_sec(60));
+    wos_memcache_each(f->mc, classify, &d);
+    ck_assert_int_eq(d.docs, 1);
+    ck_assert_int_eq(d.others, 1);
+    ck_assert_str_eq(d.json, f->doc_a);
+    ck_assert_int_gt(d.expiry, apr_time_now());
+    ck_assert(!wos_keys_is_doc_key(WOS_KEYS_DOC_PREFIX WOS_KEYS_DOC_SUFFIX,
+                                   strlen(WOS_KEYS_DOC_PREFIX WOS_KEYS_DOC_SUFFIX)));
+    ck_assert(!wos_keys_is_doc_key("wos:jwks:abc:fetching", 21));
+    ck_assert_int_eq(wos_keys_doc_parse("12x\n{}", 6, &e, NULL), WOS_EINVAL);
+    ck_assert_int_eq(wos_keys_doc_parse("\n{}", 3, &e, NULL), WOS_EINVAL);
+    ck_assert_int_eq(wos_keys_doc_parse("123", 3, &e, NULL), WOS_EINVAL);
+    ck_assert_int_eq(wos_keys_doc_parse("123\n", 4, &e, NULL), WOS_OK);
+    ck_assert_int_eq(e, 123);
+}
+END_TEST
+
 static Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -807,6 +861,7 @@ static Suite *keys_suite(void)
     tcase_add_test(share, hot_path_does_not_touch_cache);
     tcase_add_test(share, clients_keep_their_own_sets);
     tcase_add_test(share, ambiguous_kid_does_not_touch_cache);
+    tcase_add_test(share, doc_format_exported);
     tcase_add_test(kid, unknown_kid_refetch_is_throttled);
     tcase_add_test(kid, unknown_kid_refetch_finds_rotated_key);
     tcase_add_test(kid, newer_generation_adopted_without_fetch);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_redirect.c: wos_redirect_validate against the payload lists in
  * tests/vectors/redirect (bad.txt must be refused, good.txt accepted, with the

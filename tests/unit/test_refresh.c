@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_refresh.c: single-flight refresh over the shared cache. WorkOS is
  * replaced by a counting call function (wos_refresh_ctx.call), the shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rs256.c: RS256 verification on kept contexts. A kept context must
  * give the same answers as a fresh one, whatever came before it (a bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_seal.c: the iron Fe26.2 seal (wos_seal).
  *

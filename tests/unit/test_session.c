@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_session.c: the session payload (src/wos_session.c). The known answers
  * in tests/vectors/session/ were made by the WorkOS Node SDK itself

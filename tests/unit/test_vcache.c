@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_vcache.c: the per-process verified-session cache (src/wos_vcache.c). */
 #include <apr_thread_proc.h>
 

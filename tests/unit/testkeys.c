@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testkeys.c: test-time RSA/EC keys, JWK export and JWT signing (RS256,
  * PS256, ES256, HS256) for the unit tests. See testkeys.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testkeys.h: keys and signed tokens for the unit tests, made at test time
  * with OpenSSL (no key material is checked in).

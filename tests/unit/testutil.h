@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.h: shared scaffolding for the Check unit tests of src/.
  * Each test gets a fresh APR pool `tp` (a checked fixture). Each test binary

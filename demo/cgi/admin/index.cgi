@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The demo's /admin/ page: only reached with Require workos-role admin."""
 import html
 import os

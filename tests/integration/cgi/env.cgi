@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Test CGI: the environment httpd gave this script, as JSON (plus the PIDs,
 so tests can tell which httpd child ran it)."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Integration test harness for mod_auth_workos, in the spirit of httpd's
 test/pyhttpd: generate an httpd configuration, run a real Debian apache2 on
 loopback, drive it over HTTP, and read its logs afterwards.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A loopback HTTP backend for the mod_proxy tests: answers every request with
 JSON describing what it received (method, path, headers in order)."""
 import json

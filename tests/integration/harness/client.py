@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTP helpers for the module tests: browser-like and API-like requests
 (each on a new connection, never following redirects) and Set-Cookie parsing."""
 import email.utils

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Session cookies for the tests, three ways: tests/tools/sealtool (the
 module's own core), an independent iron implementation in Python (for
 payloads no SDK would write), and the real Node packages (node_seal.mjs).

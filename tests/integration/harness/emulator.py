@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The AuthKit emulator (tests/emulator/emulator.py) as a child process, and a
 small client for its WorkOS endpoints and its /__emulator/* test controls."""
 import contextlib

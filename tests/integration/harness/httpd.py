@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One Debian apache2 on 127.0.0.1: its generated configuration, start and
 stop (no process left behind), `apache2 -t`, and reading its logs.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for tests/soak/run: wrk per cookie class, the forwarder that makes
 WorkOS unreachable, the leak probes, the checks and the report."""
 import sys

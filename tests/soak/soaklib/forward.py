@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A loopback TCP forwarder between httpd and the AuthKit emulator, so that
 WorkOS can become unreachable and come back on the same port while the
 emulator keeps its state (signing key, sessions, refresh tokens): stopping

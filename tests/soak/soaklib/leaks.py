@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a soak can leave behind: SysV IPC objects (what ipcs -a lists, read
 from /proc/sysvipc), /dev/shm entries, shared mappings and RSS of httpd's
 parent, told apart from other users' on a shared machine by the PIDs of our

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The assertions: every answer of every phase against what its class must
 get, fault by fault, and the error log."""
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One wrk per class of cookies, with tests/soak/class.lua, and its summary."""
 import os
 import re
