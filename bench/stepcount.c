@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench/stepcount.c: each step of authenticating a request, run N times on its
  * own, for bench/steps to count under callgrind (instructions do not depend

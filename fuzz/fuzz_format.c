@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_format.c: the Ruby and Python SDKs' sealed sessions (wos_format.h):
  * wos_ruby_unseal, wos_fernet_unseal and the snake_case session parser.

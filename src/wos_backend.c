@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_backend.c: header values a backend can read (UTF-8, Latin-1 or
  * base64url) and the Cookie header without the module's cookies.

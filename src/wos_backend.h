@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_backend.h
  * @brief What the module hands a backend besides the identity: header values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_bearer.c: bearer tokens. The same checks as a session's access token
  * (signature first, claims believed after), plus a required issuer; no

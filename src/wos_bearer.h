@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_bearer.h
  * @brief Authorization: Bearer <WorkOS access token>, for APIs, SPAs, CLIs.

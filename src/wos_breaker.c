@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_breaker.c: the circuit breaker of a shared store (see wos_breaker.h).
  * Times are kept as a 32-bit millisecond clock and compared by signed

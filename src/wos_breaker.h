@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_breaker.h
  * @brief A circuit breaker for a store several servers share (the module's

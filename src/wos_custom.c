@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_custom.c: custom claims out of a verified token payload. The payload
  * is parsed again only where custom claims are configured.

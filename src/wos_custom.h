@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_custom.h
  * @brief Custom token claims (WorkOS JWT templates: "urn:myapp:plan", tiers)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_format.c: one row per SDK: how its cookie is sealed and opened, the
  * shape of its payload, and which passwords it takes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_format.h
  * @brief The session cookie's format: the WorkOS SDK whose cookie the module

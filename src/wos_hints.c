@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_hints.c: sign-in hints from a link's query, checked one by one. They
  * end up URL-encoded in the authorize URL; the checks keep them to what

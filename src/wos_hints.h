@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_hints.h
  * @brief What a sign-in link may ask of AuthKit (WorkOSLoginURI's query):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_idpack.c: the compact form of a verified identity. Layout: a version
  * byte, the email-verified flag, exp/iat/nbf (8 bytes each, native order:

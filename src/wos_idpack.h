@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_idpack.h
  * @brief A verified session's identity as a compact byte string.

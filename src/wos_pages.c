@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_pages.c: the wording, escaping and layout of the module's own pages
  * (see wos_pages.h). One table holds every page's status, fixed word and

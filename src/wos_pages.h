@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_pages.h
  * @brief The pages the module answers with when it cannot let a person

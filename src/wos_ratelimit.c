@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_ratelimit.c: calls per subject and window, as numbered slots added to
  * the shared cache: "wos:rl:<sha256(subject)>:<window start>:<slot>".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_ratelimit.h
  * @brief A fixed-window call counter in the shared cache, per subject.

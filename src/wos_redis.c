@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_redis.c: the module's own redis store on hiredis (see wos_redis.h).
  *

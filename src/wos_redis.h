@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_redis.h
  * @brief The module's own redis store (hiredis): a wos_cache shared by

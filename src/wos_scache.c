@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_scache.c: the shared verified-session table (see wos_scache.h).
  * Slots are named by 1-based indexes (0: none) so the region means the

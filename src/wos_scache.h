@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_scache.h
  * @brief The verified-session table shared by all processes of a server.

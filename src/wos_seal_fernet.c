@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_seal_fernet.c: Fernet tokens as python3-cryptography's Fernet writes
  * and reads them (the WorkOS Python SDK's seal_data / unseal_data), on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_seal_fernet.h
  * @brief Fernet, the sealed session of the WorkOS Python SDK (workos-python

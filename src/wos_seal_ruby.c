@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_seal_ruby.c: the Ruby SDK's AES-256-GCM seal (Encryptors::AesGcm),
  * and the legacy form its reader still accepts. The steps follow the SDK:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_seal_ruby.h
  * @brief The sealed session of the WorkOS Ruby SDK (workos-ruby 7.1.1 and later).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_session_sdk.c: the Ruby and Python SDKs' session payload. Both keep
  * the authenticate answer's own names and its user object as it came, so

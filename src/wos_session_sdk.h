@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_session_sdk.h
  * @brief The session payload in the shape the Ruby and Python SDKs seal.

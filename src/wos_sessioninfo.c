@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_sessioninfo.c: the session endpoint's JSON. Built with jansson, so
  * every string is escaped as JSON requires, whatever the token holds.

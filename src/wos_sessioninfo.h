@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_sessioninfo.h
  * @brief The session endpoint's answer (WorkOSSessionInfoURI), as JSON.

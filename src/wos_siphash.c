@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_siphash.c: SipHash-2-4, 128-bit output, as specified in "SipHash: a
  * fast short-input PRF" (2012) and its 128-bit variant. OpenSSL offers the

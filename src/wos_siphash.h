@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_siphash.h
  * @brief SipHash-2-4 with a 128-bit tag (Aumasson and Bernstein), streamed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_timed.c: calls bounded by a deadline on a helper thread (wos_timed.h).
  * The caller and the thread share the call under its mutex: whichever of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_timed.h
  * @brief Calls into a library that has no timeout of its own (mod_socache's

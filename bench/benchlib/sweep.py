@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue 20's sweep: what authentication costs as the number of distinct
 active sessions grows (1, 100, 1,000, 10,000, 100,000). Each request of a run
 carries one of N valid session cookies in turn; the same cookies go to the

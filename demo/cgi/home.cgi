@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The demo's home page: public; shows "Sign in" or "Sign out" by state (the
 module passes the identity here too: WorkOSUnauthAction pass)."""
 import html

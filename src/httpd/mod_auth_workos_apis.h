@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_apis.h: what APIs and single-page apps add to the glue:
  * bearer tokens (mod_auth_workos_bearer.c), the session endpoint

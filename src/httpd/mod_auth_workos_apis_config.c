@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_apis_config.c: the directives of bearer tokens, the
  * session endpoint, custom claims and the per-session call limit; checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_apps.c: what applications behind the module need besides
  * the identity: CORS preflights let through to them, the module's cookies

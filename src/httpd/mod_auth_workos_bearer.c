@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_bearer.c: WorkOSAcceptBearer. A request that carries
  * Authorization: Bearer is decided by that token alone (wos_bearer_check):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_claim.c: custom claims (WorkOSPassClaim) handed on as
  * WORKOS_CLAIM_<NAME> / X-WorkOS-Claim-<Name>, the source of the identity

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_format.c: WorkOSSessionFormat's start-up check that every
  * password a scope seals or opens its cookie with is one that scope's SDK

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_guard.c: what endpoints that change a session (the
  * organization switch, the forced refresh) need so that another site cannot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_host.c: sign-in must start on the host it finishes on.
  * The state cookie set when sign-in starts goes back only to the host that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_pages.c: the module's own error pages, as httpd error
  * responses. A flow or a hook notes which page a request deserves and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_scache.c: the verified-session cache shared by all
  * processes of a server (the table is src/wos_scache.c). The parent makes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_sessioninfo.c: WorkOSSessionInfoURI, "who is signed in"
  * for pages without server code (SPAs). GET answers the session as JSON

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // authkit_nextjs.mjs: what @workos-inc/authkit-nextjs 4.x makes of a request
 // carrying a session cookie: its own session code, `authkit(request, options)`
 // (the updateSession its middleware runs: cookie read, JWT check, refresh,

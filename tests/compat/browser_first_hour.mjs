@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // browser_first_hour.mjs: a newcomer's first hour with the demo, in headless
 // Chromium driven by playwright-core: signing in at 127.0.0.1 and at
 // localhost, the 403 page and its links, cancelling at the sign-in page, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // next_hooks.mjs: the resolve hook next_register.mjs installs (see there).
 export async function resolve(specifier, context, nextResolve) {
   if (specifier === 'server-only')

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // next_register.mjs: `node --import ./next_register.mjs ...` lets plain Node
 // load @workos-inc/authkit-nextjs without a Next server or bundler. Two things
 // a bundler does are done here, nothing else:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // spa_flow.mjs: the demo's single-page app (/spa/) in headless Chromium
 // driven by playwright-core: signed out, then signed in through AuthKit, the
 // page learns the user from the session endpoint with fetch, calls the API

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Starting and stopping `demo/run` for the tests (test_demo_*.py): its own
 ports, scratch directory and build, its output in the scratch directory,
 stopped with its whole process group."""

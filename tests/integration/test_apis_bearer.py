@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSAcceptBearer: Authorization: Bearer <WorkOS access token> through a
 real httpd. Tokens come from the AuthKit emulator (its sessions, and its
 /__emulator/sign for forged ones); expected identities from users.json and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSPassClaim and Require workos-claim through a real httpd: custom
 claims of the emulator's tokens (a JWT template's, via its extra_claims
 setting or /__emulator/sign) into the environment and headers, forged

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Endpoints that change a session through a real httpd: the organization
 switch is POST-only and same-origin (a cross-site GET or POST switches
 nothing and calls nothing), and one session's calls to WorkOS through the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSSessionInfoURI through a real httpd: the session as JSON for pages
 without server code, 401 JSON without one, the access token only with
 WorkOSSessionInfoAccessToken On, POST refresh=1 (single flight: one call to

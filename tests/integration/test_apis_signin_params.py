@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-request sign-in through a real httpd: WorkOSLoginURI's login_hint,
 organization_id, screen_hint and prompt reach the emulator's authorize
 endpoint (checked in what the emulator received), bad values are refused

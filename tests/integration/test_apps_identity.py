@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who the app is told the user is: REMOTE_USER is the user id by default;
 with WorkOSRemoteUser email it is the email only once WorkOS says it is
 verified (else the id again), so that `Require user` and apps keyed on

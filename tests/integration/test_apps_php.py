@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Real PHP behind the module: libapache2-mod-php under prefork, and PHP-FPM
 (started here on a loopback port) behind mod_proxy_fcgi. Each serves the same
 front-controller app (tests/integration/php: an .htaccess that rewrites every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Backends behind the module as they run in production: proxied apps that
 record what they received (mod_proxy_http, mod_proxy_wstunnel), a load
 balancer that terminates TLS in front of httpd, and what browsers send on

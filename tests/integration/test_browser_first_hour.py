@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A newcomer's first hour, in real Chromium (Debian's, driven by playwright-core
 from npm) against `demo/run`: sign-in at 127.0.0.1 and at localhost, the 403
 page and its links, cancelling sign-in, a callback opened again with and

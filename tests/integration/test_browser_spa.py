@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo's single-page app in a real browser: `demo/run` brings up the
 AuthKit emulator and httpd with conf/demo.conf, and headless Chromium
 (driven by playwright-core from npm, tests/compat/spa_flow.mjs) opens the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo cannot be broken by the two things a newcomer does next: rebuilding
 (`scripts/build`, which `tests/run` and `make check` also do) while the demo
 serves, and starting `demo/run` a second time."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The documentation names what the code does: every WOS log tag written by
 the code is listed in docs/operations.md, and every tag listed there exists."""
 import re

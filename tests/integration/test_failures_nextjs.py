@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue 14: a Next.js app next door. @workos-inc/authkit-nextjs 4.x's own
 session code (tests/compat/authkit_nextjs.mjs: its `authkit()` middleware
 function, which reads, verifies, refreshes and writes the cookie) against

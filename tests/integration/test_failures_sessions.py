@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue 14: never sign a user out for the wrong reason. Through a real httpd
 and the AuthKit emulator, each case of the issue: whether the session
 survives or ends, whether the cookie is kept, replaced or deleted, the status

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSSessionFormat ruby|python with real apps behind the same httpd: a
 Flask app (apps/flask_app.py) and a Sinatra app (apps/sinatra_app.rb), each
 keeping its session in `wos_session` as its WorkOS SDK does (the SDK's seal,

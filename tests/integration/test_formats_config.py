@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSSessionFormat at start-up: `apache2 -t` refuses a cookie password the
 scope's SDK would not accept (WOS01701), wherever the format and the password
 are set, and says what the SDK accepts; a good configuration passes."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The module's own error pages, through a real httpd: each page's fixed word
 (WORKOS_ERROR) and escaped description reach an operator's ErrorDocument;
 JSON clients get {"error", "error_description"}; the 403 page says who is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Several servers without caveats: the module's own redis store
 (WorkOSCache redis:host:port) and the circuit breaker in front of every shared
 store.

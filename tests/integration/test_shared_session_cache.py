@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The verified-session cache shared by every child (WorkOSSessionCacheSize),
 through a real prefork httpd: many sessions, each sent on connections that
 distinct children serve, cost one verification each (the status page's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_apis.c: the core of APIs and single-page apps: bearer tokens
  * (src/wos_bearer.c), custom claims (src/wos_custom.c), the session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_backend.c: header encodings and the Cookie header a backend gets (src/wos_backend.c). */
 #include "testutil.h"
 #include "wos_backend.h"

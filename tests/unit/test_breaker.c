@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_breaker.c: the circuit breaker of a shared store (wos_breaker) and
  * calls bounded by a deadline (wos_timed). Times are given to the breaker,

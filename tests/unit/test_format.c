@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_format.c: the Ruby and Python SDKs' sealed sessions (wos_seal_ruby,
  * wos_seal_fernet, wos_session_sdk) and the dispatch by format (wos_format).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pages.c: the module's own pages (src/wos_pages.c): every kind has a
  * status, a fixed word and wording; outside text is cleaned and escaped;

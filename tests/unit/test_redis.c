@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_redis.c: the module's redis store (wos_redis) against a real
  * redis-server started here on a free loopback port (and stopped at the

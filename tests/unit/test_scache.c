@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_scache.c: the verified-session table shared by all processes
  * (src/wos_scache.c), its keyed hash (src/wos_siphash.c), the compact

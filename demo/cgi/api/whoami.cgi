@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The demo's API (/api/whoami.cgi): who the bearer token says the caller is."""
 import json
 import os

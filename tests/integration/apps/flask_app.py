@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A Flask app that keeps its WorkOS session as the Python SDK does
 (workos-python src/workos/session.py): the sealed session is
 Fernet(cookie_password).encrypt(json.dumps(data)) in the cookie `wos_session`;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A loopback WebSocket backend for the mod_proxy_wstunnel tests: answers the
 Upgrade request with 101, then sends one text message (the JSON of the
 request line and headers it received) and echoes one message back; plus a
