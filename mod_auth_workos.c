@@ -51,6 +51,7 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_register_authz_providers(p);
     wos_status_register_hooks();
     wos_check_register_hooks();
+    wos_apis_register_hooks(p);
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

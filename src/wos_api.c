@@ -95,6 +95,8 @@ char *wos_api_authorize_url(apr_pool_t *p, const wos_api_cfg *c, const wos_autho
     authorize_target(q, a);
     if (present(a->login_hint))
         query_add(q, "login_hint", a->login_hint);
+    if (present(a->prompt))
+        query_add(q, "prompt", a->prompt);
     return apr_pstrcat(p, api_url(p, c, "/user_management/authorize?"),
                        wos_join(p, q, "&"), NULL);
 }

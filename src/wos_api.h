@@ -97,6 +97,7 @@ typedef struct wos_authorize_params {
     const char *organization_id;
     const char *screen_hint;     /**< "sign-up" or NULL */
     const char *login_hint;
+    const char *prompt;          /**< "login" or NULL */
 } wos_authorize_params;
 
 /**
@@ -104,7 +105,7 @@ typedef struct wos_authorize_params {
  * client_id, redirect_uri, response_type=code, state, code_challenge and
  * code_challenge_method=S256 (when a challenge is given), then either
  * connection_id and/or organization_id (when set) or provider (default
- * "authkit"), then screen_hint (only with provider=authkit) and login_hint.
+ * "authkit"), then screen_hint (only with provider=authkit), login_hint and prompt.
  * NULL when base_url, client_id, redirect_uri or state is missing or empty.
  */
 char *wos_api_authorize_url(apr_pool_t *p, const wos_api_cfg *c, const wos_authorize_params *a);

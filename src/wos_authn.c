@@ -56,9 +56,13 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
     wos_claims *claims;
     const char *err = NULL;
     int fetched = 0;
+    wos_refresh_ctx rc = in->refresh;
     wos_rv rv;
 
-    rv = wos_refresh(p, &in->refresh, out->session->refresh_token,
+    /* The gate (if any) counts calls per session. */
+    rc.gate_subject = out->claims && out->claims->sid ? out->claims->sid
+                                                      : out->session->user_id;
+    rv = wos_refresh(p, &rc, out->session->refresh_token,
                      in->switch_org, &res, &out->upstream_called, &err);
     if (rv == WOS_EUPSTREAM) {
         out->outcome = WOS_AUTHN_ENDED;
@@ -66,6 +70,13 @@ static void refresh(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
         out->refresh_failed = strcmp(out->error, "invalid_grant") == 0
                               ? WOS_REFRESH_FAILED_GRANT : WOS_REFRESH_FAILED_REJECTED;
         out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s", out->error);
+        return;
+    }
+    if (rv == WOS_ELIMIT) {
+        out->outcome = WOS_AUTHN_RETRY;
+        out->limited = 1;
+        out->retry_after = res->retry_after_sec > 0 ? res->retry_after_sec : 60;
+        out->reason = "the session's limit of calls to WorkOS is reached";
         return;
     }
     if (rv != WOS_OK) {
@@ -137,8 +148,8 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         out->reason = "no session cookie";
         return;
     }
-    /* An organization switch always goes to WorkOS, and its result is not kept. */
-    keyed = !in->switch_org && session_key(in, in->cookie, key);
+    /* An organization switch or a forced refresh always goes to WorkOS. */
+    keyed = !in->switch_org && !in->force_refresh && session_key(in, in->cookie, key);
     if (keyed && recall(p, in, key, out))
         return;
     check(p, in, out);
@@ -184,7 +195,7 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         return;
     }
     out->claims = claims;
-    if (in->switch_org) {
+    if (in->switch_org || in->force_refresh) {
         refresh(p, in, out, 0);
         return;
     }

@@ -35,6 +35,7 @@ typedef struct wos_authn_in {
     int refresh_before;                    /**< seconds before exp to refresh */
     int cookie_ttl;                        /**< seal expiry for new cookies, 0 = none */
     const char *switch_org;                /**< refresh into this organization (org switch) */
+    int force_refresh;                     /**< refresh now, however fresh the token */
     wos_vcache *vcache;                    /**< verified sessions of this process, or NULL */
     wos_vcache_settings settings;          /**< what a cached verification holds for */
     wos_vcache_memo *memo;                 /**< the connection's last key, or NULL */
@@ -59,6 +60,7 @@ typedef struct wos_authn_out {
     int cached;                 /**< 1 when the verified-session cache answered */
     int upstream_called;        /**< 1 when this request called WorkOS to refresh */
     wos_refresh_failure refresh_failed;
+    int limited;                /**< 1 when the refresh gate refused the call (429) */
     int keys_fetched;           /**< 1 when this request fetched the JWKS */
     long retry_after;           /**< for WOS_AUTHN_RETRY */
     const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED */

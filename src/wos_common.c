@@ -22,6 +22,7 @@ const char *wos_strerror(wos_rv rv)
     case WOS_EUNAVAIL:  return "upstream unavailable";
     case WOS_ECRYPTO:   return "crypto failure";
     case WOS_EBUSY:     return "busy";
+    case WOS_ELIMIT:    return "limit reached";
     }
     return "unknown";
 }

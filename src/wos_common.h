@@ -25,7 +25,8 @@ typedef enum {
     WOS_EUPSTREAM,  /**< upstream said no for good (4xx, invalid_grant, ...) */
     WOS_EUNAVAIL,   /**< upstream unreachable or retryable (timeout, 429, 408, 5xx) */
     WOS_ECRYPTO,    /**< an internal crypto or library failure */
-    WOS_EBUSY       /**< a concurrent operation holds the lock; try the result later */
+    WOS_EBUSY,      /**< a concurrent operation holds the lock; try the result later */
+    WOS_ELIMIT      /**< a rate limit refused it; no call was made */
 } wos_rv;
 
 /** A short constant name for a result code ("ok", "invalid", "mac", ...). */

@@ -51,8 +51,9 @@ static wos_rv split(const char *t, apr_size_t len, jwt_parts *jp)
     return WOS_OK;
 }
 
-/* Strict base64url, then strict JSON (an object). */
-static wos_rv decode_json(apr_pool_t *p, const char *seg, apr_size_t len, json_t **out)
+/* Strict base64url, then strict JSON (an object); *text (if asked) the JSON. */
+static wos_rv decode_json_text(apr_pool_t *p, const char *seg, apr_size_t len, json_t **out,
+                               const char **text)
 {
     unsigned char *raw;
     apr_size_t rawlen;
@@ -60,7 +61,14 @@ static wos_rv decode_json(apr_pool_t *p, const char *seg, apr_size_t len, json_t
 
     if (wos_b64url_decode(p, seg, len, &raw, &rawlen) != WOS_OK)
         return WOS_EINVAL;
+    if (text)
+        *text = apr_pstrmemdup(p, (const char *)raw, rawlen);
     return wos_json_parse(p, (const char *)raw, rawlen, out, &jerr);
+}
+
+static wos_rv decode_json(apr_pool_t *p, const char *seg, apr_size_t len, json_t **out)
+{
+    return decode_json_text(p, seg, len, out, NULL);
 }
 
 /* Size cap and split; shared by verify and peek. */
@@ -249,9 +257,9 @@ wos_rv wos_jwt_verify(apr_pool_t *p, const char *token, const wos_jwks *keys,
     *out = NULL;
     if ((rv = verify_jws(p, token, keys, &jp, err)) != WOS_OK)
         return rv;
-    if (decode_json(p, jp.seg[1], jp.len[1], &pay) != WOS_OK)
-        return fail(err, WOS_EINVAL, "token payload is not a base64url JSON object");
     c = apr_pcalloc(p, sizeof(*c));
+    if (decode_json_text(p, jp.seg[1], jp.len[1], &pay, &c->payload) != WOS_OK)
+        return fail(err, WOS_EINVAL, "token payload is not a base64url JSON object");
     if ((rv = read_claims(p, pay, c, err)) != WOS_OK
         || (rv = check_policy(c, o, skew, now, err)) != WOS_OK)
         return rv;

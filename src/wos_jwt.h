@@ -19,6 +19,7 @@ typedef struct wos_claims {
     apr_array_header_t *entitlements;    /**< const char *, never NULL */
     apr_array_header_t *feature_flags;   /**< const char *, never NULL */
     apr_int64_t exp, iat, nbf;           /**< whole seconds (floored); 0 = absent (iat, nbf) */
+    const char *payload;                 /**< the verified payload's JSON (custom claims) */
 } wos_claims;
 
 typedef struct wos_jwt_opts {

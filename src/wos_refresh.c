@@ -268,6 +268,13 @@ wos_rv wos_refresh(apr_pool_t *p, const wos_refresh_ctx *ctx, const char *refres
             release_lock(tmp, ctx, &f);
             goto leave;
         }
+        if (ctx->gate && ctx->gate(ctx->gate_baton, ctx->gate_subject,
+                                   &r->retry_after_sec) != WOS_OK) {
+            release_lock(tmp, ctx, &f);
+            *err = "the session's limit of calls to WorkOS is reached";
+            rv = WOS_ELIMIT;
+            goto leave;
+        }
         *called = 1;
         rv = call_upstream(p, tmp, ctx, &f, organization_id, out, err);
         goto leave;

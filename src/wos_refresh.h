@@ -54,12 +54,19 @@ typedef struct wos_refresh_ctx {
     wos_refresh_call_fn *call; /**< NULL: wos_api_refresh */
     wos_refresh_note_fn *note; /**< NULL: nothing is told */
     void *note_baton;
+    /** Asked by the one caller about to call WorkOS (not by those that share
+     *  its result): anything but WOS_OK means no call, WOS_ELIMIT returned
+     *  with (*out)->retry_after_sec. NULL: always called. */
+    wos_rv (*gate)(void *baton, const char *subject, long *retry_after);
+    void *gate_baton;
+    const char *gate_subject;  /**< what the gate counts by (the session id) */
 } wos_refresh_ctx;
 
 /**
  * Refresh @p refresh_token (optionally into @p organization_id). WOS_OK with
  * (*out)->session; WOS_EUPSTREAM for a terminal failure ((*out)->error says
- * which); WOS_EUNAVAIL for a retryable one ((*out)->retry_after_sec).
+ * which); WOS_EUNAVAIL for a retryable one ((*out)->retry_after_sec);
+ * WOS_ELIMIT when the gate refused the call.
  * *called is 1 when this call went to WorkOS itself (also when it then used
  * a concurrent caller's result).
  */

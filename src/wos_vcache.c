@@ -191,6 +191,7 @@ static wos_claims *dup_claims(apr_pool_t *p, const wos_claims *s)
     c->permissions = dup_list(p, s->permissions);
     c->entitlements = dup_list(p, s->entitlements);
     c->feature_flags = dup_list(p, s->feature_flags);
+    c->payload = sdup(p, s->payload);
     return c;
 }
 

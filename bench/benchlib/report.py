@@ -24,7 +24,11 @@ def ratios(tp):
             "(6)/(2) req/s": ratio(g(6, "rps"), g(2, "rps")),
             "(8)/(2) req/s": ratio(g(8, "rps"), g(2, "rps")),
             "(7)/(3) req/s": ratio(g(7, "rps"), g(3, "rps")),
-            "(9)/(3) req/s": ratio(g(9, "rps"), g(3, "rps"))}
+            "(9)/(3) req/s": ratio(g(9, "rps"), g(3, "rps")),
+            # bearer tokens: (11) against mod_auth_openidc (4) and its baseline (10)
+            "(11)/(4) req/s": ratio(g(11, "rps"), g(4, "rps")),
+            "(11)/(10) req/s": ratio(g(11, "rps"), g(10, "rps")),
+            "p99(11)/p99(10)": ratio(g(11, "p99"), g(10, "p99"))}
 
 
 def rss_max_growth(rss):
@@ -48,6 +52,15 @@ def goals(tp):
              f"(3) >= 1.0 x (4) throughput: {fmt(r['(3)/(4) req/s'], '.3f')}"),
         goal(check(r["p99(2)/p99(1)"], lambda v: v <= 1.10),
              f"p99 of (2) within 10 % of (1): {fmt(r['p99(2)/p99(1)'], '.3f')}"),
+        # issue 16: bearer tokens
+        goal(check(r["(11)/(4) req/s"], lambda v: v >= 1.5),
+             f"(11) >= 1.5 x (4) throughput (bearer vs mod_auth_openidc): "
+             f"{fmt(r['(11)/(4) req/s'], '.3f')}"),
+        goal(check(r["(11)/(10) req/s"], lambda v: v >= 0.9),
+             f"(11) >= 0.9 x (10) throughput (bearer vs none): "
+             f"{fmt(r['(11)/(10) req/s'], '.3f')}"),
+        goal(check(r["p99(11)/p99(10)"], lambda v: v <= 1.10),
+             f"p99 of (11) within 10 % of (10): {fmt(r['p99(11)/p99(10)'], '.3f')}"),
     ]
 
 
@@ -81,6 +94,10 @@ def throughput_table(locs, tp, rounds, name):
         if base is not None and n in tp:
             lines.append(f"  ({n}) - (1), httpd CPU per request: "
                          f"{tp[n]['cpu_us'] - base:+.1f} us")
+    for n in (11, 4):
+        if 10 in tp and n in tp:
+            lines.append(f"  ({n}) - (10), httpd CPU per request: "
+                         f"{tp[n]['cpu_us'] - tp[10]['cpu_us']:+.1f} us")
     if base is not None and 5 in tp:
         lines.append(f"  (1) - (5), httpd CPU per request: {base - tp[5]['cpu_us']:+.1f} us "
                      "(receiving the Cookie header; the (2)/(5) ratio is for scale, not a goal)")
@@ -129,6 +146,10 @@ def instr_table(method, instr, locs):
         if base is not None and n != 1:
             lines.append(f"  ({n}) - (1), the cost of authentication: "
                          f"{instr[n] - base:>12,.0f}")
+    for n in (11, 4):
+        if 10 in instr and n in instr:
+            lines.append(f"  ({n}) - (10), the cost of a bearer token: "
+                         f"{instr[n] - instr[10]:>12,.0f}")
     return lines
 
 
@@ -138,7 +159,8 @@ def paired(tp):
     For reading the spread; the goals use the ratio of the medians."""
     out = []
     for a, b, key, what in ((2, 1, "all_rps", "req/s"), (3, 4, "all_rps", "req/s"),
-                            (2, 1, "all_p99", "p99")):
+                            (2, 1, "all_p99", "p99"), (11, 4, "all_rps", "req/s"),
+                            (11, 10, "all_rps", "req/s"), (11, 10, "all_p99", "p99")):
         if a in tp and b in tp and tp[a].get(key) and tp[b].get(key):
             rs = [x / y for x, y in zip(tp[a][key], tp[b][key]) if y]
             out.append(f"  ({a})/({b}) {what} round by round: median {statistics.median(rs):.3f}, "
@@ -157,7 +179,7 @@ def render(meta, locs, tp, rss, storm, instr, logs):
         lines += paired(t)
     lines += [""] + rss_table(rss) + [""] + storm_table(storm)
     lines += [""] + instr_table(meta["instr_method"], instr, locs)
-    lines += ["", "Goals (issue 5)"]
+    lines += ["", "Goals (issue 5; the bearer ones issue 16)"]
     for name, t in tp.items():
         lines += [f"  {g}  [{name}]" for g in goals(t)]
     lines += ["  " + rss_goal(rss, meta["rss_target"])]

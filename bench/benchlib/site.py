@@ -92,9 +92,16 @@ class Site:
 
     # ---- configuration ---------------------------------------------------
 
+    def issuer(self):
+        """The iss of the emulator's tokens (what WorkOSIssuer must name)."""
+        tok = self.emu.session(EMAIL, self.token_ttl)["access_token"]
+        payload = tok.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
+
     def server_settings(self):
         kid = openidc_cert(self.emu, self.workdir / "openidc-cert.pem")
         return (f"WorkOSClientID {self.client_id}\n"
+                f"WorkOSIssuer {self.issuer()}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
@@ -109,7 +116,8 @@ class Site:
         blocks = {"/none/": [], "/wos/": wos,
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
-                  "/oidc/": ["AuthType oauth20", "Require valid-user"]}
+                  "/oidc/": ["AuthType oauth20", "Require valid-user"],
+                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
         for fmt in FORMATS:
             own = [f"WorkOSSessionFormat {fmt}",
                    f"WorkOSCookiePassword env:{FORMAT_PASSWORD[fmt]}"]
@@ -209,4 +217,11 @@ class Site:
                 locs.append(Location(nocache, f"WorkOS {fmt}, WorkOSSessionCache 0",
                                      f"/wos-{fmt}-nocache/" + PAGE, header, 401,
                                      self.twin or self.main))
+        # Bearer tokens: the same token (same key, same file) as location 4, and
+        # the no-authentication baseline carrying the same Authorization header.
+        bearer = {"Authorization": f"Bearer {token}"}
+        locs.append(Location(10, "no authentication, same Bearer", "/none/" + PAGE, bearer,
+                             200, self.main))
+        locs.append(Location(11, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer, 401,
+                             self.main))
         return locs

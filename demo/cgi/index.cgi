@@ -11,10 +11,13 @@ def esc(name):
 def main():
     orgs = [o.split("=", 1) for o in os.environ.get("WORKOS_DEMO_ORGANIZATIONS", "").split(",") if "=" in o]
     current = os.environ.get("WORKOS_ORGANIZATION_ID", "")
+    # The switch changes the session: a POST form (the module refuses GET and other sites).
     switch = "".join(
-        f'<li><a class="switch" data-org="{html.escape(oid)}" '
-        f'href="/auth/switch-organization?organization_id={html.escape(oid)}&amp;return_to=/app/">'
-        f'Switch to {html.escape(name)}</a></li>'
+        f'<li><form class="switch" data-org="{html.escape(oid)}" method="post" '
+        f'action="/auth/switch-organization">'
+        f'<input type="hidden" name="organization_id" value="{html.escape(oid)}">'
+        f'<input type="hidden" name="return_to" value="/app/">'
+        f'<button type="submit">Switch to {html.escape(name)}</button></form></li>'
         for oid, name in orgs if oid != current)
     names = dict(orgs)
     print("Content-Type: text/html; charset=utf-8")

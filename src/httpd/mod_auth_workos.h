@@ -22,6 +22,7 @@
 #include "wos_jwt.h"
 #include "wos_keys.h"
 #include "wos_session.h"
+#include "mod_auth_workos_apis.h"
 
 #ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
 APLOG_USE_MODULE(auth_workos);
@@ -72,6 +73,7 @@ typedef struct wos_dir_cfg {
     const char *organization;
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
     int session_format;                 /* wos_format; WOS_UNSET: node */
+    wos_apis_cfg apis;                  /* bearer tokens, session endpoint, claims */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -105,6 +107,7 @@ typedef struct wos_req {
     wos_session *session;
     wos_claims *claims;
     const apr_array_header_t *identity; /* from the session cache (no token), or NULL */
+    int bearer;                         /* identity from an Authorization: Bearer token */
 } wos_req;
 
 /* mod_auth_workos_config.c */

@@ -60,7 +60,7 @@ static void establish(request_rec *r, const wos_dir_cfg *c, wos_req *st)
     r->ap_auth_type = (char *)WOS_AUTH_TYPE;
     wos_export_identity(r, c, st);
     apr_table_setn(r->err_headers_out, "Cache-Control", "private, no-store");
-    apr_table_mergen(r->err_headers_out, "Vary", "Cookie");
+    apr_table_mergen(r->err_headers_out, "Vary", st->bearer ? "Authorization" : "Cookie");
 }
 
 static int unavailable(request_rec *r, long retry_after)
@@ -70,12 +70,16 @@ static int unavailable(request_rec *r, long retry_after)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* The 401 challenge: the scheme, and the realm from AuthName. */
+/* The 401 challenge: the scheme, and the realm from AuthName (and Bearer where accepted). */
 static void challenge(request_rec *r)
 {
+    wos_dir_cfg *c = wos_dcfg(r);
+
     apr_table_setn(r->err_headers_out, "WWW-Authenticate",
                    apr_psprintf(r->pool, "WorkOS realm=\"%s\"",
                                 ap_auth_name(r) ? ap_auth_name(r) : "WorkOS"));
+    if (wos_cfg_int(c->apis.accept_bearer, 0) == 1)
+        wos_bearer_challenge(r, c, NULL);
 }
 
 /* No session: sign in, or 401/403, as configured and as the client can follow. */
@@ -112,6 +116,13 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
         return OK;
     }
     st->done = 1;
+    if (wos_bearer_present(r, c)) {
+        /* The token alone decides: no cookie read, none written. */
+        int rv = wos_bearer_authenticate(r, c, st);
+        if (rv == OK)
+            establish(r, c, st);
+        return rv;
+    }
     run_authn(r, c, &out, &cin);
     log_outcome(r, &out, &cin);
     wos_stat_authn(r, &out);
@@ -163,14 +174,16 @@ int wos_check_authn(request_rec *r)
 int wos_fixups(request_rec *r)
 {
     wos_dir_cfg *c;
+    int rv;
 
     if (!wos_is_workos(r) || r->user || wos_req_state(r)->done)
         return DECLINED;
     c = wos_dcfg(r);
     if (wos_check_config(r, c) != OK)
         return DECLINED;
-    authenticate(r, c, 1);
-    return DECLINED;
+    /* A bad bearer token is refused even where no user is required. */
+    rv = authenticate(r, c, 1);
+    return rv == HTTP_UNAUTHORIZED ? rv : DECLINED;
 }
 
 /* httpd asks the AuthType to describe an authorization failure (a 401). */
@@ -178,7 +191,10 @@ int wos_note_auth_failure(request_rec *r, const char *auth_type)
 {
     if (strcasecmp(auth_type, WOS_AUTH_TYPE))
         return DECLINED;
-    challenge(r);
+    if (wos_req_state(r)->bearer)   /* a valid token without what Require asks */
+        wos_bearer_challenge(r, wos_dcfg(r), "insufficient_scope");
+    else
+        challenge(r);
     return OK;
 }
 
@@ -201,7 +217,7 @@ int wos_post_perdir(request_rec *r)
     c = wos_dcfg(r);
     if (wos_cfg_int(c->pass_token, 0) && (wos_cfg_int(c->pass_claims, WOS_PASS_ENV)
                                           & WOS_PASS_HEADERS)
-        && apr_table_get(r->headers_in, "Authorization")) {
+        && apr_table_get(r->headers_in, "Authorization") && !wos_bearer_present(r, c)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "WOS00112: removed client-supplied Authorization (WorkOSPassAccessToken)");
         apr_table_unset(r->headers_in, "Authorization");

@@ -32,6 +32,7 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->http_timeout = WOS_UNSET;
     c->refresh_before = WOS_UNSET;
     c->session_format = WOS_UNSET;
+    wos_apis_init(&c->apis);
     return c;
 }
 
@@ -73,6 +74,7 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(organization);
     MERGE_PTR(redirect_allow);
     MERGE_INT(session_format);
+    wos_apis_merge(&base->apis, &add->apis, &c->apis);
     return c;
 }
 
@@ -542,5 +544,6 @@ const command_rec wos_cmds[] = {
                       "Origins (scheme://host[:port]) allowed as absolute return_to targets"),
     AP_INIT_TAKE1("WorkOSSessionFormat", wos_set_session_format, NULL, WOS_CONF,
                   "The session cookie's format: node (default), ruby or python"),
+    WOS_APIS_CMDS
     {NULL}
 };

@@ -10,6 +10,7 @@
 #include <util_script.h>
 
 #include "mod_auth_workos.h"
+#include "wos_hints.h"
 #include "wos_json.h"
 #include "wos_rand.h"
 #include "wos_redirect.h"
@@ -123,8 +124,8 @@ static void bound_state_cookies(request_rec *r, const wos_cookie_attrs *a)
                                                    APR_ARRAY_IDX(names, i, const char *)));
 }
 
-int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
-                    const char *screen_hint)
+static int start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
+                       const wos_login_hints *h)
 {
     wos_api_cfg api;
     wos_authorize_params ap;
@@ -167,11 +168,20 @@ int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
     ap.state = state;
     ap.code_challenge = wos_pkce_challenge(r->pool, verifier);
     ap.connection_id = c->connection;
-    ap.organization_id = c->organization;
-    ap.provider = (c->connection || c->organization) ? NULL : "authkit";
-    ap.screen_hint = screen_hint;
+    ap.organization_id = h->organization_id ? h->organization_id : c->organization;
+    ap.provider = (c->connection || ap.organization_id) ? NULL : "authkit";
+    ap.screen_hint = h->screen_hint;
+    ap.login_hint = h->login_hint;
+    ap.prompt = h->prompt;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS00503: sending the browser to sign in");
     return redirect(r, wos_api_authorize_url(r->pool, &api, &ap));
+}
+
+int wos_start_login(request_rec *r, const wos_dir_cfg *c, const char *return_to,
+                    const char *screen_hint)
+{
+    wos_login_hints h = {screen_hint, NULL, NULL, NULL};
+    return start_login(r, c, return_to, &h);
 }
 
 /* The state cookie for @p state, unsealed: {state, codeVerifier, returnPathname}. */
@@ -293,6 +303,8 @@ static int handle_logout(request_rec *r, const wos_dir_cfg *c)
     wos_api_cfg api;
     wos_session *s = NULL;
     wos_claims *cl = NULL;
+    apr_table_t *args;
+    const char *asked = read_args(r, &args) == OK ? apr_table_get(args, "return_to") : NULL;
 
     wos_read_session_cookie(r, c, &cin);
     wos_fill_authn_in(r, c, &in, &api);
@@ -300,12 +312,27 @@ static int handle_logout(request_rec *r, const wos_dir_cfg *c)
     wos_store_session_cookie(r, c, NULL, &cin);
     if (cin.value)
         wos_stat_inc(r->server, WOS_STAT_SIGN_OUTS);
-    back = absolute(r, c->logout_return_to ? c->logout_return_to : "/");
+    /* return_to under the sign-in redirect policy, else the configured place. */
+    if (asked && wos_redirect_validate(r->pool, asked, c->redirect_allow, &back) == WOS_OK)
+        back = absolute(r, back);
+    else {
+        if (asked)
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01641: logout return_to refused; "
+                          "using WorkOSLogoutReturnTo");
+        back = absolute(r, c->logout_return_to ? c->logout_return_to : "/");
+    }
     if (wos_authn_peek(r->pool, &in, &s, &cl, &err) == WOS_OK && cl && cl->sid) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS00510: signed out %s", s->user_id);
         return redirect(r, wos_api_logout_url(r->pool, &api, cl->sid, back));
     }
     return redirect(r, back);
+}
+
+/* A form submitted by a browser (wos_is_browser is for GET navigations). */
+static int wants_html(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return accept && ap_strcasestr(accept, "text/html") != NULL;
 }
 
 static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
@@ -317,7 +344,14 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     wos_authn_out out;
     wos_api_cfg api;
 
-    if (read_args(r, &args) != OK)
+    /* A POST form of this site only: another site must not switch a visitor. */
+    if (!wos_guard_same_origin(r)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01642: organization switch refused: "
+                      "not from this site (Origin / Sec-Fetch-Site)");
+        return error_page(r, HTTP_FORBIDDEN, "Organization switch refused",
+                          "The request did not come from this site.");
+    }
+    if (wos_guard_read_form(r, &args) != OK)
         return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
     org = apr_table_get(args, "organization_id");
     if (!org || !*org || strlen(org) > 128)
@@ -326,6 +360,7 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin.value;
     in.switch_org = org;
+    wos_guard_gate(r, c, &in.refresh);
     wos_authn_check(r->pool, &in, &out);
     wos_stat_refresh(r->server, &out);
     if (out.new_cookie)
@@ -344,23 +379,53 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
                           "another sign-in method.");
     case WOS_AUTHN_RETRY:
     case WOS_AUTHN_NOKEYS:
+        if (out.limited) {
+            apr_table_setn(r->err_headers_out, "Retry-After",
+                           apr_psprintf(r->pool, "%ld", out.retry_after));
+            return error_page(r, HTTP_TOO_MANY_REQUESTS, "Try again later",
+                              "Too many organization switches; please wait a minute.");
+        }
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return error_page(r, HTTP_SERVICE_UNAVAILABLE, "Try again",
                           "The sign-in service is unavailable.");
     default:
-        if (wos_is_browser(r))
-            return wos_start_login(r, c, r->unparsed_uri, NULL);
+        /* Signed out meanwhile: sign in, then back to the page of the form. */
+        if (wants_html(r))
+            return wos_start_login(r, c, apr_table_get(args, "return_to"), NULL);
         return HTTP_UNAUTHORIZED;
     }
+}
+
+typedef struct { wos_login_hints *h; request_rec *r; const char *bad; } hint_walk;
+
+static int take_hint(void *baton, const char *name, const char *value)
+{
+    hint_walk *w = baton;
+    const char *err = NULL;
+
+    if (wos_hints_take(w->h, name, value, &err) == WOS_EINVAL) {
+        w->bad = err;
+        return 0;
+    }
+    return 1;
 }
 
 static int handle_login(request_rec *r, const wos_dir_cfg *c, const char *hint)
 {
     apr_table_t *args;
+    wos_login_hints h = {NULL, NULL, NULL, NULL};
+    hint_walk w = {&h, r, NULL};
 
     if (read_args(r, &args) != OK)
         return error_page(r, HTTP_BAD_REQUEST, "Bad request", "Malformed parameters.");
-    return wos_start_login(r, c, return_target(r, c, args), hint);
+    apr_table_do(take_hint, &w, args, NULL);
+    if (w.bad) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01640: sign-in link refused: %s", w.bad);
+        return error_page(r, HTTP_BAD_REQUEST, "Bad request", w.bad);
+    }
+    if (hint)
+        h.screen_hint = hint;      /* WorkOSSignUpURI */
+    return start_login(r, c, return_target(r, c, args), &h);
 }
 
 static int is_endpoint(const request_rec *r, const char *configured)
@@ -384,8 +449,9 @@ int wos_flow_handler(request_rec *r, int lookup_uri)
     wos_scrub_headers(r);
     if (wos_check_config(r, c) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (r->method_number != M_GET) {
-        ap_allow_methods(r, REPLACE_ALLOW, "GET", NULL);   /* the 405's Allow header */
+    if (r->method_number != (which == 5 ? M_POST : M_GET)) {
+        /* the 405's Allow header; the switch changes the session: POST only */
+        ap_allow_methods(r, REPLACE_ALLOW, which == 5 ? "POST" : "GET", NULL);
         return HTTP_METHOD_NOT_ALLOWED;
     }
     switch (which) {

@@ -125,6 +125,7 @@ void wos_export_identity(request_rec *r, const wos_dir_cfg *c, const wos_req *st
         if (pass & WOS_PASS_HEADERS)
             apr_table_addn(r->headers_in, v->header, v->value);
     }
+    wos_claims_export(r, c, st, pass);
     if (token && (pass & WOS_PASS_HEADERS))
         apr_table_setn(r->headers_in, "Authorization",
                        apr_pstrcat(r->pool, "Bearer ",

@@ -47,9 +47,9 @@ try {
 
   // 4. Switch organization (to one where the user is an admin).
   await page.goto(`${base}/app/`);
-  const link = switchTo ? `a.switch[data-org="${switchTo}"]` : 'a.switch';
-  const target = await page.getAttribute(link, 'data-org');
-  await Promise.all([page.waitForURL(`${base}/app/`), page.click(link)]);
+  const form = switchTo ? `form.switch[data-org="${switchTo}"]` : 'form.switch';
+  const target = await page.getAttribute(form, 'data-org');
+  await Promise.all([page.waitForURL(`${base}/app/`), page.click(`${form} button`)]);
   const orgNow = (await page.textContent('#organization-id')).trim();
   const roleNow = (await page.textContent('#role')).trim();
   report('switched-organization', orgNow === target, { org: orgNow, role: roleNow });

@@ -203,6 +203,7 @@ class Emulator:
         self.faults = {}
         self.overrides = {}
         self.request_log = []
+        self.authorize_log = []
 
     # ---- configuration ------------------------------------------------
 
@@ -211,7 +212,7 @@ class Emulator:
             if name in self.overrides:
                 return self.overrides[name]
             return {"token_ttl": self.opts.token_ttl, "grace": self.opts.grace,
-                    "jwks_extra_keys": []}[name]
+                    "jwks_extra_keys": [], "extra_claims": {}}[name]
 
     def issuer(self):
         return self.opts.issuer or f"{self.opts.public_url}/user_management/{self.opts.client_id}"
@@ -310,6 +311,7 @@ class Emulator:
                            "feature_flags": list(m["feature_flags"])})
         if user.get("impersonator"):
             claims["act"] = {"sub": user["impersonator"]["email"]}
+        claims.update(self.setting("extra_claims"))   # a JWT template's custom claims
         return claims
 
     def sign_rs256(self, claims, key=None):
@@ -755,6 +757,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_authorize(self, path):
         self.emu.count("authorize")
+        with self.emu.lock:
+            self.emu.authorize_log.append(self.query())
+            del self.emu.authorize_log[:-REQUEST_LOG_MAX]
         pending_id, record = self.emu.begin_authorize(self.query())
         self.send_html(200, sign_in_page(self.emu, pending_id, record))
 
@@ -817,6 +822,10 @@ class Handler(BaseHTTPRequestHandler):
         with self.emu.lock:
             self.send_json(200, {"requests": list(self.emu.request_log)})
 
+    def ctl_authorize_requests(self, path):
+        with self.emu.lock:
+            self.send_json(200, {"requests": list(self.emu.authorize_log)})
+
     def ctl_keys(self, path):
         self.send_json(200, self.emu.keys_info())
 
@@ -836,7 +845,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.control_body()
         checks = {"token_ttl": lambda v: isinstance(v, int) and v > 0,
                   "grace": lambda v: isinstance(v, (int, float)) and v >= 0,
-                  "jwks_extra_keys": lambda v: isinstance(v, list)}
+                  "jwks_extra_keys": lambda v: isinstance(v, list),
+                  "extra_claims": lambda v: isinstance(v, dict)}
         for name, value in body.items():
             if name not in checks or not checks[name](value):
                 raise bad_control(f"bad or unknown setting: {name}")
@@ -861,6 +871,7 @@ class Handler(BaseHTTPRequestHandler):
                   ("/__emulator/health", ctl_health),
                   ("/__emulator/counters", ctl_counters),
                   ("/__emulator/requests", ctl_requests),
+                  ("/__emulator/authorize_requests", ctl_authorize_requests),
                   ("/__emulator/keys", ctl_keys)]
     POST_ROUTES = [("/user_management/authenticate", handle_authenticate),
                    ("/authkit/sign-in", handle_sign_in),

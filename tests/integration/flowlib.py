@@ -198,7 +198,7 @@ class Browser:
         self.h = h
         self.jar = Jar(secrets, password)
 
-    def request(self, path, headers, cookie=None, method="GET"):
+    def request(self, path, headers, cookie=None, method="GET", data=None):
         h = dict(headers)
         jar_cookie = self.jar.header(urllib.parse.urlsplit(path).path)
         sent = cookie if cookie is not None else jar_cookie
@@ -206,12 +206,25 @@ class Browser:
             h["Cookie"] = sent
         h["Connection"] = "close"
         r = requests.request(method, self.h.url + path, headers=h, allow_redirects=False,
-                             timeout=60)
+                             timeout=60, data=data)
         self.jar.update(r)
         return r
 
     def nav(self, path, cookie=None):
         return self.request(path, client.BROWSER, cookie)
+
+    def submit(self, path, form, cookie=None, headers=None):
+        """A form of this site's own pages submitted (POST; Origin and
+        Sec-Fetch-Site as a browser sends them)."""
+        h = dict(client.BROWSER, Origin=self.h.url, **{"Sec-Fetch-Site": "same-origin"})
+        return self.request(path, dict(h, **(headers or {})), cookie, "POST", form)
+
+    def switch(self, org, return_to=None, cookie=None):
+        """The organization switch form (WorkOSSwitchOrganizationURI)."""
+        form = {"organization_id": org}
+        if return_to is not None:
+            form["return_to"] = return_to
+        return self.submit(SWITCH, form, cookie)
 
     def api(self, path, cookie=None):
         return self.request(path, client.API, cookie)

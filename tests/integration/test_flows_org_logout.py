@@ -1,8 +1,6 @@
 """Organization switch (refresh into another organization, then back to the
 page) and logout (cookie cleared, browser sent to WorkOS's logout with the
 session id, which works after the access token expired)."""
-import urllib.parse
-
 import pytest
 import requests
 
@@ -15,13 +13,6 @@ def site(httpd_factory, emulator, creds):
     h = fl.new_httpd(httpd_factory, "org-logout")
     h.start(fl.site(h, fl.server_conf(emulator, creds)))
     return h
-
-
-def switch_path(org, return_to=None):
-    q = {"organization_id": org}
-    if return_to is not None:
-        q["return_to"] = return_to
-    return fl.SWITCH + "?" + urllib.parse.urlencode(q, safe="/")
 
 
 def with_session(browser, session):
@@ -42,7 +33,7 @@ def test_switch_to_the_organization_where_the_user_is_admin(site, browser, emula
     assert browser.nav("/admin/env.cgi").status_code == 403
     before = emulator.counters()["authenticate_refresh"]
 
-    r = browser.nav(switch_path(target, "/admin/env.cgi"))
+    r = browser.switch(target, "/admin/env.cgi")
     assert r.status_code == 302, r.text[:300]
     assert r.headers["Location"] == site.url + "/admin/env.cgi"
     assert emulator.counters()["authenticate_refresh"] == before + 1
@@ -62,7 +53,7 @@ def test_switch_to_the_organization_where_the_user_is_admin(site, browser, emula
 
 def test_switch_without_return_to_goes_home(site, browser, make_session):
     with_session(browser, make_session("ada@example.com"))
-    r = browser.nav(switch_path(fl.GLOBEX))
+    r = browser.switch(fl.GLOBEX)
     assert (r.status_code, r.headers["Location"]) == (302, site.url + "/")
     fl.check_identity(browser.nav("/private/env.cgi"), "ada@example.com", fl.GLOBEX)
 
@@ -72,7 +63,7 @@ def test_switch_to_an_organization_of_which_the_user_is_not_a_member(site, brows
     linus = make_session("linus@example.com")
     assert fl.membership("linus@example.com", fl.ACME) is None
     with_session(browser, linus)
-    r = browser.nav(switch_path(fl.ACME, "/admin/env.cgi"))
+    r = browser.switch(fl.ACME, "/admin/env.cgi")
     assert r.status_code == 403
     assert "Location" not in r.headers
     assert r.headers["Content-Type"].startswith("text/html")
@@ -83,23 +74,26 @@ def test_switch_to_an_organization_of_which_the_user_is_not_a_member(site, brows
 
 
 def test_switch_without_a_session(site, browser, emulator, creds):
-    path = switch_path(fl.GLOBEX, "/private/env.cgi")
-    r = browser.api(path)
+    form = {"organization_id": fl.GLOBEX, "return_to": "/private/env.cgi"}
+    r = browser.submit(fl.SWITCH, form, headers={"Accept": "application/json"})
     assert r.status_code == 401 and fl.session_cookies(r) == []
-    # A browser is sent to sign in, and comes back to the switch itself.
-    s = fl.SignIn(browser, emulator, path)
-    assert s.state(creds.password)["returnPathname"] == path
-    s.choose("ada@example.com")
-    done = s.callback()
-    assert done.headers["Location"] == site.url + path
-    r = browser.nav(path)
+    # A browser's form is sent to sign in, and comes back to the form's page.
+    r = browser.switch(fl.GLOBEX, "/private/env.cgi")
+    fl.authorize_params(r, emulator)
+    (state,) = browser.jar.state_names()
+    assert fl.unseal_session(browser.jar.value(state), creds.password)["returnPathname"] \
+        == "/private/env.cgi"
+    back = fl.sign_in_at(emulator, r.headers["Location"], "ada@example.com")
+    done = browser.nav(fl.local_path(site, back))
+    assert done.headers["Location"] == site.url + "/private/env.cgi"
+    r = browser.switch(fl.GLOBEX, "/private/env.cgi")
     assert (r.status_code, r.headers["Location"]) == (302, site.url + "/private/env.cgi")
     fl.check_identity(browser.nav("/private/env.cgi"), "ada@example.com", fl.GLOBEX)
 
 
 def test_switch_without_organization_id_is_400(site, browser, make_session):
     with_session(browser, make_session("ada@example.com"))
-    r = browser.nav(fl.SWITCH + "?return_to=/")
+    r = browser.submit(fl.SWITCH, {"return_to": "/"})
     assert r.status_code == 400 and fl.session_cookies(r) == []
 
 

@@ -69,8 +69,10 @@ def via_switch(site, emulator, sealer, query):
     cookie = sealer.iron(sdk_session(auth))
     sealer.secrets.add("refresh token", auth["refresh_token"])
     b = fl.Browser(site)
-    return b.nav(f"{fl.SWITCH}?organization_id={fl.GLOBEX}&return_to={query}",
-                 cookie=f"{fl.SESSION}={cookie}")
+    # The form's return_to field, percent-encoded as a browser sends a form.
+    return b.submit(fl.SWITCH, f"organization_id={fl.GLOBEX}&return_to={query}",
+                    cookie=f"{fl.SESSION}={cookie}",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
 @pytest.mark.parametrize("encoding", list(ENCODINGS))

@@ -54,8 +54,12 @@ def switch_location(site, emulator, sealer, query):
     sealer.secrets.add("access token", auth["access_token"])
     sealer.secrets.add("refresh token", auth["refresh_token"])
     cookie = sealer.iron(sdk_session(auth))
-    r = H.cookie_request(site, f"{fl.SWITCH}?organization_id={fl.GLOBEX}&return_to={query}",
-                         f"{fl.SESSION}={cookie}", "browser")
+    # The switch form, POSTed by this site's page, with the payload as its return_to.
+    headers = dict(client.BROWSER, **H.FORGED, Origin=site.url,
+                   Cookie=f"{fl.SESSION}={cookie}")
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    r = client.request(site, "POST", fl.SWITCH, headers=headers,
+                       data=f"organization_id={fl.GLOBEX}&return_to={query}")
     assert r.status_code == 302, f"{r.status_code}: {r.text[:200]}"
     for name, value, attrs in client.set_cookies(r):
         if name == fl.SESSION:

@@ -152,7 +152,7 @@ def test_sign_in_sign_out_switch(site, browser, emulator):
     before = stats(site)
     s = fl.sign_in(browser, emulator, "/private/env.cgi", "grace@example.com")
     assert s.done.status_code == 302
-    r = browser.nav(fl.SWITCH + "?organization_id=" + fl.admin_org("grace@example.com"))
+    r = browser.switch(fl.admin_org("grace@example.com"))
     assert r.status_code == 302
     r = browser.nav(fl.LOGOUT)
     assert r.status_code == 302
