@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "wos_authn.h"
+#include "wos_tokenage.h"
 
 static wos_rv open_cookie(apr_pool_t *p, const wos_authn_in *in, wos_session **s,
                           const char **err)
@@ -113,14 +114,18 @@ static int session_key(const wos_authn_in *in, const char *cookie,
                                   key) == WOS_OK;
 }
 
-/* Until when a verification holds: the token's expiry, less the refresh window. */
+/* Until when a verification holds: the token's expiry, less the refresh
+ * window, and no longer than WorkOSTokenMaxAge lets the token be used. */
 static void remember(const wos_authn_in *in, const unsigned char *key,
                      const wos_authn_out *out)
 {
+    apr_int64_t until, aged;
+
     if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
-    wos_vcache_put(in->vcache, key, out->claims->exp - in->refresh_before,
-                   out->session, out->claims);
+    until = out->claims->exp - in->refresh_before;
+    aged = wos_tokenage_until(out->claims, in->token_max_age);
+    wos_vcache_put(in->vcache, key, aged < until ? aged : until, out->session, out->claims);
 }
 
 static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *key,
@@ -203,7 +208,8 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         refresh(p, in, out, 0);
         return;
     }
-    if (claims->exp - wos_now_sec() <= in->refresh_before) {
+    if (claims->exp - wos_now_sec() <= in->refresh_before
+        || wos_tokenage_due(claims, in->token_max_age, wos_now_sec())) {
         refresh(p, in, out, 1);
         if (out->outcome == WOS_AUTHN_OK && !out->claims)
             out->claims = claims;

@@ -40,6 +40,8 @@ typedef struct wos_http_opts {
     const char *ca_file;       /**< NULL: the system trust store */
     apr_size_t max_response;   /**< a larger body is an error (WOS_ETOOBIG); 0: the default */
     wos_http_handles *handles; /**< NULL: a new handle (and connection) per call */
+    const char *bearer;        /**< sent as Authorization: Bearer (the API key of the
+                                    management endpoints), or NULL; never logged */
 } wos_http_opts;
 
 typedef struct wos_http_response {

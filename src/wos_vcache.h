@@ -31,6 +31,7 @@ typedef struct wos_vcache_settings {
     const void *passwords, *issuers;    /**< the configuration's own lists, by address */
     int format;                         /**< wos_format: the same bytes are another
                                              session in another format */
+    int token_max_age;                  /**< WorkOSTokenMaxAge (bounds an entry's life) */
 } wos_vcache_settings;
 
 /**
