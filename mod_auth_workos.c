@@ -52,6 +52,7 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_status_register_hooks();
     wos_check_register_hooks();
     wos_apis_register_hooks(p);
+    wos_sessions_register_hooks();
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

@@ -195,3 +195,18 @@ char *wos_sessionlist_json(apr_pool_t *p, const apr_array_header_t *list,
     json_object_set_new(doc, "sessions", arr);
     return wos_json_dump(p, doc);
 }
+
+char *wos_sessionlist_revoked_json(apr_pool_t *p, const apr_array_header_t *ids,
+                                   int signed_out, const char *error)
+{
+    json_t *doc = wos_json_pool_own(p, json_object()), *arr = json_array();
+    int i;
+
+    if (error)
+        json_object_set_new(doc, "error", json_string(error));
+    for (i = 0; ids && i < ids->nelts; i++)
+        json_array_append_new(arr, str_or_null(APR_ARRAY_IDX(ids, i, const char *)));
+    json_object_set_new(doc, "revoked", arr);
+    json_object_set_new(doc, "signedOut", json_boolean(signed_out));
+    return wos_json_dump(p, doc);
+}

@@ -54,4 +54,11 @@ const wos_user_session *wos_sessionlist_find(const apr_array_header_t *list, con
 char *wos_sessionlist_json(apr_pool_t *p, const apr_array_header_t *list,
                            const char *current_sid);
 
+/**
+ * {"revoked":[ids],"signedOut":bool} (with "error" first when @p error is
+ * set: some were revoked before a call failed).
+ */
+char *wos_sessionlist_revoked_json(apr_pool_t *p, const apr_array_header_t *ids,
+                                   int signed_out, const char *error);
+
 #endif

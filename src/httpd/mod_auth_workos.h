@@ -23,6 +23,8 @@
 #include "wos_keys.h"
 #include "wos_session.h"
 #include "mod_auth_workos_apis.h"
+#include "mod_auth_workos_sessions.h"
+#include "wos_activity.h"
 
 #ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
 APLOG_USE_MODULE(auth_workos);
@@ -74,6 +76,7 @@ typedef struct wos_dir_cfg {
     apr_array_header_t *redirect_allow; /* origins allowed for absolute return_to */
     int session_format;                 /* wos_format; WOS_UNSET: node */
     wos_apis_cfg apis;                  /* bearer tokens, session endpoint, claims */
+    wos_sessions_cfg sessions;          /* token max age, inactivity, sessions endpoint */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -84,6 +87,7 @@ typedef enum {
     WOS_STAT_REFRESH_FAILED_REJECTED, WOS_STAT_REFRESH_FAILED_UNAVAILABLE,
     WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
     WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
+    WOS_STAT_IDLE_ENDED, WOS_STAT_SESSIONS_REVOKED,
     WOS_STAT_COUNT
 } wos_stat;
 
@@ -98,6 +102,7 @@ typedef struct wos_srv_cfg {
     int session_cache_size;             /* WorkOSSessionCache; WOS_UNSET: default */
     wos_vcache *vcache;                 /* per process verified sessions, or NULL (off) */
     wos_http_handles *http_handles;     /* per process idle curl handles */
+    wos_activity *activity;             /* per process last activity seen, or NULL */
     apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
 } wos_srv_cfg;
 

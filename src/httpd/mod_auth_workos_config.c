@@ -33,6 +33,7 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->refresh_before = WOS_UNSET;
     c->session_format = WOS_UNSET;
     wos_apis_init(&c->apis);
+    wos_sessions_init(&c->sessions);
     return c;
 }
 
@@ -75,6 +76,7 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(redirect_allow);
     MERGE_INT(session_format);
     wos_apis_merge(&base->apis, &add->apis, &c->apis);
+    wos_sessions_merge(&base->sessions, &add->sessions, &c->sessions);
     return c;
 }
 
@@ -545,5 +547,6 @@ const command_rec wos_cmds[] = {
     AP_INIT_TAKE1("WorkOSSessionFormat", wos_set_session_format, NULL, WOS_CONF,
                   "The session cookie's format: node (default), ruby or python"),
     WOS_APIS_CMDS
+    WOS_SESSIONS_CMDS
     {NULL}
 };

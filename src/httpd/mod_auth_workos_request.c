@@ -125,6 +125,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->jwt.skew_sec = wos_cfg_int(c->clock_skew, 60);
     in->jwt.issuers = c->issuers;
     in->refresh_before = wos_cfg_int(c->refresh_before, 60);
+    in->token_max_age = wos_cfg_int(c->sessions.token_max_age, 0);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
     in->settings.client_id = api->client_id;
@@ -134,6 +135,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->settings.passwords = c->passwords;
     in->settings.format = (int)in->format;
     in->settings.issuers = c->issuers;
+    in->settings.token_max_age = in->token_max_age;
     in->memo = conn_memo(r->connection);
     in->memo_pool = r->connection->pool;
 }

@@ -61,6 +61,10 @@ static const struct {
     [WOS_STAT_SIGN_OUTS] = {"sign_outs", "workos_sign_outs_total", NULL, "Sign-outs."},
     [WOS_STAT_ORG_SWITCHES] = {"org_switches", "workos_org_switches_total", NULL,
                                "Completed organization switches."},
+    [WOS_STAT_IDLE_ENDED] = {"idle_timeouts", "workos_idle_timeouts_total", NULL,
+                             "Sessions ended by WorkOSInactivityTimeout."},
+    [WOS_STAT_SESSIONS_REVOKED] = {"sessions_revoked", "workos_sessions_revoked_total", NULL,
+                                   "Sessions revoked through WorkOSSessionsURI."},
 };
 
 int wos_status_post_config(apr_pool_t *pconf, server_rec *s)
