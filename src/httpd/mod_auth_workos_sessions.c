@@ -106,7 +106,7 @@ static int upstream_failed(call *k, wos_rv rv, long retry_after, const char *err
 }
 
 static wos_rv revoke_one(call *k, const char *sid, apr_array_header_t *done, long *retry_after,
-                     const char **err)
+                         const char **err)
 {
     wos_rv rv = wos_sessionlist_revoke(k->r->pool, &k->api, sid, retry_after, err);
 
