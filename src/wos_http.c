@@ -365,7 +365,8 @@ static wos_http_response *make_response(apr_pool_t *p, http_call *c)
 }
 
 static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *url,
-                           const char *json, wos_http_response **out, const char **err)
+                           const char *json, const char *bearer, wos_http_response **out,
+                           const char **err)
 {
     static const wos_http_opts defaults = {0, 0, NULL, 0};
     http_call *c;
@@ -386,7 +387,7 @@ static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *ur
     c->body.p = c->head.p = p;
     c->body.max = o->max_response ? o->max_response : WOS_HTTP_DEFAULT_MAX_RESPONSE;
     c->head.retry_after_sec = -1;
-    if (!set_common(c, o, url) || !set_headers(c, json != NULL, o->bearer)
+    if (!set_common(c, o, url) || !set_headers(c, json != NULL, bearer)
         || (json && !set_post(c, json))) {
         *err = "libcurl refused a required option (too old?)";
         rv = WOS_ECRYPTO;
@@ -402,7 +403,7 @@ static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *ur
 wos_rv wos_http_get(apr_pool_t *p, const wos_http_opts *o, const char *url,
                     wos_http_response **out, const char **err)
 {
-    return http_request(p, o, url, NULL, out, err);
+    return http_request(p, o, url, NULL, NULL, out, err);
 }
 
 wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url,
@@ -413,5 +414,12 @@ wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url
         *err = "HTTP POST without a body";
         return WOS_EINVAL;
     }
-    return http_request(p, o, url, json, out, err);
+    return http_request(p, o, url, json, NULL, out, err);
+}
+
+wos_rv wos_http_call_bearer(apr_pool_t *p, const wos_http_opts *o, const char *url,
+                            const char *json, const char *bearer, wos_http_response **out,
+                            const char **err)
+{
+    return http_request(p, o, url, json, bearer, out, err);
 }

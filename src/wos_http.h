@@ -40,8 +40,6 @@ typedef struct wos_http_opts {
     const char *ca_file;       /**< NULL: the system trust store */
     apr_size_t max_response;   /**< a larger body is an error (WOS_ETOOBIG); 0: the default */
     wos_http_handles *handles; /**< NULL: a new handle (and connection) per call */
-    const char *bearer;        /**< sent as Authorization: Bearer (the API key of the
-                                    management endpoints), or NULL; never logged */
 } wos_http_opts;
 
 typedef struct wos_http_response {
@@ -73,5 +71,13 @@ wos_rv wos_http_get(apr_pool_t *p, const wos_http_opts *o, const char *url,
 /** POST a JSON body (Content-Type: application/json), same rules as wos_http_get. */
 wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url,
                           const char *json, wos_http_response **out, const char **err);
+
+/**
+ * GET (@p json NULL) or POST @p json with `Authorization: Bearer <bearer>`
+ * (the API key of the management endpoints; never logged), same rules.
+ */
+wos_rv wos_http_call_bearer(apr_pool_t *p, const wos_http_opts *o, const char *url,
+                            const char *json, const char *bearer, wos_http_response **out,
+                            const char **err);
 
 #endif

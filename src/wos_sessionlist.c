@@ -83,10 +83,8 @@ static wos_rv call(apr_pool_t *p, const wos_api_cfg *c, const char *url, const c
     wos_http_opts o = c->http;
     wos_rv rv;
 
-    o.bearer = c->api_key;
     o.max_response = WOS_SESSIONLIST_MAX_BODY;
-    rv = json ? wos_http_post_json(p, &o, url, json, resp, err)
-              : wos_http_get(p, &o, url, resp, err);
+    rv = wos_http_call_bearer(p, &o, url, json, c->api_key, resp, err);
     if (rv == WOS_EINVAL)
         return rv;
     if (rv != WOS_OK)
