@@ -45,7 +45,8 @@ REQUEST_LOG_MAX = 200
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OAUTH_ERRORS = {"invalid_grant", "sso_required", "invalid_client", "invalid_request",
                 "unsupported_grant_type", "unauthorized_client"}
-FAULT_ENDPOINTS = {"jwks", "authenticate", "refresh", "code", "sessions", "all"}
+FAULT_ENDPOINTS = {"jwks", "authenticate", "refresh", "code", "sessions", "sessions_list",
+                   "sessions_revoke", "all"}
 COUNTER_NAMES = ("jwks", "authorize", "authenticate_code", "authenticate_refresh",
                  "authenticate_errors", "logout", "sessions_list", "sessions_revoke")
 SESSIONS_PAGE_MAX = 100   # the list endpoint's largest limit
@@ -894,7 +895,8 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) != 5 or parts[4] != "sessions":
             raise ApiError(404, {"message": "Not Found"})
         self.emu.count("sessions_list")
-        if self.apply_fault(self.emu.take_fault(("sessions", "all")), {}) is not None:
+        if self.apply_fault(self.emu.take_fault(("sessions_list", "sessions", "all")),
+                            {}) is not None:
             return
         self.check_api_key()
         q = self.query()
@@ -907,7 +909,8 @@ class Handler(BaseHTTPRequestHandler):
     def handle_sessions_revoke(self, path):
         self.emu.count("sessions_revoke")
         body = self.read_body()
-        if self.apply_fault(self.emu.take_fault(("sessions", "all")), {}) is not None:
+        if self.apply_fault(self.emu.take_fault(("sessions_revoke", "sessions", "all")),
+                            {}) is not None:
             return
         self.check_api_key()
         params = self.parse_params(body)
