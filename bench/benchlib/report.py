@@ -28,7 +28,9 @@ def ratios(tp):
             # bearer tokens: (11) against mod_auth_openidc (4) and its baseline (10)
             "(11)/(4) req/s": ratio(g(11, "rps"), g(4, "rps")),
             "(11)/(10) req/s": ratio(g(11, "rps"), g(10, "rps")),
-            "p99(11)/p99(10)": ratio(g(11, "p99"), g(10, "p99"))}
+            "p99(11)/p99(10)": ratio(g(11, "p99"), g(10, "p99")),
+            # issue 21: the inactivity timeout's cost on the cached hot path
+            "(12)/(2) req/s": ratio(g(12, "rps"), g(2, "rps"))}
 
 
 def rss_max_growth(rss):
@@ -150,6 +152,9 @@ def instr_table(method, instr, locs):
         if 10 in instr and n in instr:
             lines.append(f"  ({n}) - (10), the cost of a bearer token: "
                          f"{instr[n] - instr[10]:>12,.0f}")
+    if 2 in instr and 12 in instr and instr[2]:
+        lines.append(f"  (12) / (2), WorkOSInactivityTimeout on the hot path: "
+                     f"{instr[12] / instr[2]:>8.3f}")
     return lines
 
 

@@ -25,6 +25,7 @@ EMAIL = "ada@example.com"
 # WorkOSSessionFormat -> (cache-hit location, WorkOSSessionCache 0 location); the
 # Python SDK's cookie password is a Fernet key, the others take the bench's password.
 FORMATS = {"ruby": (6, 7), "python": (8, 9)}
+IDLE_TIMEOUT = 1800       # location 12: WorkOSInactivityTimeout on (30 minutes)
 FORMAT_PASSWORD = {"ruby": "WOS_BENCH_COOKIE_PASSWORD", "python": "WOS_BENCH_FERNET_KEY"}
 
 
@@ -117,7 +118,8 @@ class Site:
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
                   "/oidc/": ["AuthType oauth20", "Require valid-user"],
-                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
+                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"],
+                  "/wos-idle/": wos + [f"WorkOSInactivityTimeout {IDLE_TIMEOUT}"]}
         for fmt in FORMATS:
             own = [f"WorkOSSessionFormat {fmt}",
                    f"WorkOSCookiePassword env:{FORMAT_PASSWORD[fmt]}"]
@@ -224,4 +226,7 @@ class Site:
                              200, self.main))
         locs.append(Location(11, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer, 401,
                              self.main))
+        # Location 2 with WorkOSInactivityTimeout on: the same cookie, its activity recorded.
+        locs.append(Location(12, "WorkOS, inactivity timeout on", "/wos-idle/" + PAGE,
+                             {"Cookie": f"{COOKIE}={cookie}"}, 401, self.main))
         return locs

@@ -15,7 +15,8 @@ STATUS = "/workos-status"
 KEYS = ["authenticated", "anonymous", "invalid", "ended", "unavailable", "no_keys", "denied",
         "cache_hits", "refreshed", "refresh_calls", "refresh_failed_invalid_grant",
         "refresh_failed_rejected", "refresh_failed_unavailable", "jwks_fetches",
-        "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches"]
+        "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches",
+        "idle_timeouts", "sessions_revoked"]
 # The Prometheus series of each JSON key, as README.md lists them.
 SERIES = {
     **{k: f'workos_requests_total{{outcome="{k}"}}'
@@ -32,6 +33,8 @@ SERIES = {
     "sign_in_failures": "workos_sign_in_failures_total",
     "sign_outs": "workos_sign_outs_total",
     "org_switches": "workos_org_switches_total",
+    "idle_timeouts": "workos_idle_timeouts_total",
+    "sessions_revoked": "workos_sessions_revoked_total",
 }
 
 

@@ -20,7 +20,12 @@ def site(httpd_factory, emulator, creds):
     h = fl.new_httpd(httpd_factory, "sessions")
     conf = fl.server_conf(emulator, creds, f"WorkOSSessionsURI {URI}",
                           "WorkOSSessionCallLimit 20 60")
-    return h.start(fl.site(h, conf))
+    return h.start(fl.site(h, conf) + '<Location "/workos-status">\n    SetHandler '
+                   'workos-status\n    Require ip 127.0.0.1\n</Location>\n')
+
+
+def revoked_count(site):
+    return client.request(site, "GET", "/workos-status").json()["sessions_revoked"]
 
 
 @pytest.fixture(autouse=True)
@@ -103,9 +108,11 @@ def test_revoke_one(site, mint, emulator):
     me, cookie = mint()
     other, _ = mint()
     kept, _ = mint()
+    before = revoked_count(site)
     r = post(site, cookie, {"revoke": other})
     assert r.status_code == 200, r.text[:300]
     assert r.json() == {"revoked": [other], "signedOut": False}
+    assert revoked_count(site) == before + 1
     assert [x["session_id"] for x in emulator.revocations()] == [other]
     assert active(emulator) == {me, kept}
     assert fl.session_deletions(r) == []

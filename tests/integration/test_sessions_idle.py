@@ -24,7 +24,15 @@ def site(httpd_factory, emulator, creds):
     h = fl.new_httpd(httpd_factory, "idle")
     conf = fl.server_conf(emulator, creds, f"WorkOSInactivityTimeout {TIMEOUT}",
                           "WorkOSSessionInfoURI /auth/session", "LogLevel auth_workos:info")
-    return h.start(fl.site(h, conf))
+    return h.start(fl.site(h, conf) + STATUS_LOCATION)
+
+
+STATUS_LOCATION = ('<Location "/workos-status">\n    SetHandler workos-status\n'
+                   "    Require ip 127.0.0.1\n</Location>\n")
+
+
+def idle_timeouts(site):
+    return client.request(site, "GET", "/workos-status").json()["idle_timeouts"]
 
 
 def browser_with(site, session, secrets, creds):
@@ -41,9 +49,11 @@ def test_idle_session_is_ended_for_api_clients(site, make_session, emulator, sec
     s = make_session("ada@example.com")
     b = browser_with(site, s, secrets, creds)
     assert b.api("/private/env.cgi").status_code == 200
+    before = idle_timeouts(site)
     time.sleep(3.0)
     r = b.api("/private/env.cgi")
     assert r.status_code == 401, r.text[:300]
+    assert idle_timeouts(site) == before + 1
     assert fl.session_deletions(r) == [fl.SESSION]
     assert revoked_ids(emulator) == [s.claims["sid"]]
     assert emulator.counters()["sessions_revoke"] == 1
