@@ -37,7 +37,8 @@ def main():
 <tr><th>Token expires</th><td id="expires">{esc("WORKOS_ACCESS_TOKEN_EXPIRES")}</td></tr>
 </table>
 <ul>{switch}</ul>
-<section id="sessions"><h2>Your sessions</h2><p>Loading…</p></section>
+<section id="sessions"><h2>Your sessions</h2>
+<button type="button" id="sessions-show">Show where you are signed in</button></section>
 <script src="/sessions.js"></script>
 <p><a id="admin" href="/admin/">Admin area</a> · <a id="logout" href="/auth/logout">Sign out</a>
  · <a href="/">Home</a></p>

@@ -1,7 +1,8 @@
 // "Your sessions" on the demo's /app/ page: the signed-in user's WorkOS sessions
 // from WorkOSSessionsURI (GET /auth/sessions), with a button to sign out each
 // other device and one to sign out everywhere else (POST revoke=..., which the
-// module accepts from this site's own pages only).
+// module accepts from this site's own pages only). Listed when asked: each
+// list is a call to WorkOS, counted against WorkOSSessionCallLimit.
 "use strict";
 (function () {
   const URI = "/auth/sessions";
@@ -70,5 +71,7 @@
     load();
   }
 
-  load().catch((e) => problem(`Sessions unavailable (${e}).`));
+  const show_button = document.getElementById("sessions-show");
+  show_button.addEventListener("click", () =>
+    load().catch((e) => problem(`Sessions unavailable (${e}).`)));
 })();

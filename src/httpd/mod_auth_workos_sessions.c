@@ -4,8 +4,9 @@
  * one marked; POST revoke=<session id> revokes one of them (checked against
  * that list, so never another user's), revoke=others all but the current
  * one. POSTs only from this site (the organization switch's same-origin
- * check); every request counts against the session's WorkOSSessionCallLimit
- * (the switch's counter). A quick handler, like the sign-in endpoints: it
+ * check). Both count against the session's WorkOSSessionCallLimit: a POST
+ * in the switch's own count, a GET in a count of its own (so that listing
+ * cannot use up what revoking needs). A quick handler, like the sign-in endpoints: it
  * runs with the server's (or virtual host's) settings. Errors are JSON.
  */
 #include <apr_strings.h>
@@ -82,14 +83,17 @@ static wos_authn_outcome authenticate(call *k)
     return k->out.outcome;
 }
 
-/* The session's cap on calls to WorkOS: the organization switch's gate. */
-static int take_call(call *k, long *retry_after)
+/* The session's cap on calls to WorkOS: the organization switch's gate,
+ * counted by the session id (a POST) or by "list:" and the session id (a GET). */
+static int take_call(call *k, int listing, long *retry_after)
 {
+    const char *sid = k->out.claims->sid;
     wos_refresh_ctx rc;
 
     memset(&rc, 0, sizeof(rc));
     wos_guard_gate(k->r, k->c, &rc);
-    return rc.gate(rc.gate_baton, k->out.claims->sid, retry_after) == WOS_OK;
+    return rc.gate(rc.gate_baton, listing ? apr_pstrcat(k->r->pool, "list:", sid, NULL) : sid,
+                   retry_after) == WOS_OK;
 }
 
 /* A failed call to WorkOS as an answer: 503 to retry, 502 when refused. */
@@ -177,7 +181,7 @@ static int serve(call *k, const char *what)
     }
     if (!k->out.claims || !k->out.claims->sid)
         return send_error(k->r, HTTP_CONFLICT, "no_session_id");
-    if (!take_call(k, &retry_after))
+    if (!take_call(k, what == NULL, &retry_after))
         return retry_later(k->r, HTTP_TOO_MANY_REQUESTS, "rate_limited", retry_after);
     rv = wos_sessionlist_fetch(k->r->pool, &k->api, k->out.session->user_id, &k->list,
                                &retry_after, &err);

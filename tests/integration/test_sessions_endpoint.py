@@ -222,20 +222,29 @@ def test_a_revoked_current_session_is_unauthenticated_after_refresh(site, make_s
 
 @pytest.mark.expect_log(r"WOS01630")
 def test_capped_per_session(httpd_factory, emulator, creds, mint):
+    """WorkOSSessionCallLimit: lists in a count of their own, revokes in the
+    organization switch's count, per session."""
     h = fl.new_httpd(httpd_factory, "sessions-cap")
     capped = h.start(fl.site(h, fl.server_conf(emulator, creds, f"WorkOSSessionsURI {URI}",
                                                "WorkOSSessionCallLimit 3 60")))
     _, cookie = mint()
     _, other_cookie = mint()
-    answers = [get(capped, cookie) for _ in range(3)]
-    assert [r.status_code for r in answers] == [200] * 3
-    r = post(capped, cookie, {"revoke": "others"})
+    assert [get(capped, cookie).status_code for _ in range(3)] == [200] * 3
+    r = get(capped, cookie)
     assert r.status_code == 429
     assert r.json() == {"error": "rate_limited"}
     assert 1 <= int(r.headers["Retry-After"]) <= 60
     assert emulator.counters()["sessions_list"] == 3
-    assert emulator.counters()["sessions_revoke"] == 0
-    # another session of the same user has its own count
+    # listing did not use up revoking: three POSTs, then the switch is refused too
+    assert [post(capped, cookie, {"revoke": "others"}).status_code
+            for _ in range(3)] == [200] * 3
+    assert post(capped, cookie, {"revoke": "others"}).status_code == 429
+    switch = client.request(capped, "POST", fl.SWITCH, cookie=cookie,
+                            headers=dict(client.BROWSER, **same_origin(capped)),
+                            data={"organization_id": fl.ORGS["Globex"]})
+    assert switch.status_code == 429
+    assert emulator.counters()["authenticate_refresh"] == 0
+    # another session of the same user has its own counts
     assert get(capped, other_cookie).status_code == 200
 
 
