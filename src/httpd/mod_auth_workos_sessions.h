@@ -44,8 +44,9 @@ void wos_sessions_register_hooks(void);
                   RSRC_CONF | ACCESS_CONF,                                                \
                   "End (and revoke) a session after this many seconds without a "        \
                   "request (default Off)"),                                               \
-    AP_INIT_TAKE1("WorkOSSessionsURI", wos_set_sessions_uri, NULL, RSRC_CONF | ACCESS_CONF, \
-                  "Path that lists the user's sessions (GET) and revokes them (POST)"),
+    AP_INIT_TAKE1("WorkOSSessionsURI", wos_set_sessions_uri, NULL, RSRC_CONF,            \
+                  "Path that lists the user's sessions (GET) and revokes them (POST); "  \
+                  "server or virtual host"),
 
 /* mod_auth_workos_idle.c: WorkOSInactivityTimeout */
 /**

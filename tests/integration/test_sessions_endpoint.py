@@ -295,3 +295,12 @@ def test_bad_uri_fails_configtest(httpd_factory, emulator, creds, value):
     rc, out = h.configtest(fl.server_conf(emulator, creds, f"WorkOSSessionsURI {value}"))
     assert rc != 0
     assert "WorkOSSessionsURI" in out
+
+
+def test_not_in_a_location(httpd_factory, emulator, creds):
+    """Served before any <Location>, like the sign-in endpoints: refused there."""
+    h = fl.new_httpd(httpd_factory, "sessions-in-location")
+    rc, out = h.configtest(fl.server_conf(emulator, creds)
+                           + '<Location "/x/">\n    WorkOSSessionsURI /x/sessions\n</Location>\n')
+    assert rc != 0
+    assert "WorkOSSessionsURI" in out
