@@ -136,6 +136,7 @@ static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *ke
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
+    out->presented_iat = out->claims->iat;
     out->reason = "valid session (cached)";
     return 1;
 }
@@ -200,6 +201,7 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         return;
     }
     out->claims = claims;
+    out->presented_iat = claims->iat;
     if (in->switch_org || in->force_refresh) {
         refresh(p, in, out, 0);
         return;

@@ -66,6 +66,7 @@ typedef struct wos_authn_out {
     long retry_after;           /**< for WOS_AUTHN_RETRY */
     const char *error;          /**< WorkOS error code for WOS_AUTHN_ENDED */
     const char *reason;         /**< for the log: why (never secret) */
+    apr_int64_t presented_iat;  /**< iat of the token the cookie held, before any refresh */
 } wos_authn_out;
 
 /** Decide. Never fails open: anything unexpected is INVALID or RETRY. */

@@ -60,7 +60,8 @@ int wos_idle_check(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out)
 
     if (timeout <= 0 || out->outcome != WOS_AUTHN_OK || !out->claims || !out->claims->sid)
         return 0;
-    activity_in(r, out->claims->sid, out->claims->iat, timeout, &in);
+    /* The token the request came with: a refresh just now is no sign of activity. */
+    activity_in(r, out->claims->sid, out->presented_iat, timeout, &in);
     v = wos_activity_touch(r->pool, &in, &idle, NULL);
     if (v == WOS_ACTIVITY_ALIVE)
         return 0;

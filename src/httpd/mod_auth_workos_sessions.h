@@ -50,8 +50,10 @@ void wos_sessions_register_hooks(void);
 
 /* mod_auth_workos_idle.c: WorkOSInactivityTimeout */
 /**
- * Record this request's activity of a valid session (@p out OK); when the
- * session has been idle for the timeout, end it: revoke it at WorkOS, mark
+ * Record this request's activity of a valid session (@p out OK; the time
+ * the session last showed up is judged by the token the request brought,
+ * not by one a refresh just gave it); when the session has been idle for
+ * the timeout, end it: revoke it at WorkOS, mark
  * it ended, and turn @p out into WOS_AUTHN_ENDED without a new cookie (the
  * caller then deletes the cookie and answers as for any ended session).
  * Returns 1 when it did so.

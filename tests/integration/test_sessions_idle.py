@@ -22,7 +22,9 @@ TIMEOUT = 2
 @pytest.fixture(scope="module")
 def site(httpd_factory, emulator, creds):
     h = fl.new_httpd(httpd_factory, "idle")
+    # Refresh only at expiry, so that a short-lived token is used before it expires.
     conf = fl.server_conf(emulator, creds, f"WorkOSInactivityTimeout {TIMEOUT}",
+                          "WorkOSRefreshBeforeExpiry 0",
                           "WorkOSSessionInfoURI /auth/session", "LogLevel auth_workos:info")
     return h.start(fl.site(h, conf) + STATUS_LOCATION)
 
@@ -75,6 +77,34 @@ def test_idle_session_browser_signs_in_again_with_its_page_kept(site, make_sessi
     signin.choose("ada@example.com")
     signin.callback()
     assert b.api("/private/env.cgi").status_code == 200
+
+
+def test_an_expired_token_is_no_alibi(site, make_session, emulator, secrets, creds):
+    """Idle past the timeout with a token that has expired meanwhile: the
+    refresh that gives it a new token is no activity; the session ends."""
+    s = make_session("ada@example.com", ttl=3)
+    b = browser_with(site, s, secrets, creds)
+    assert b.api("/private/env.cgi").status_code == 200
+    assert emulator.counters()["authenticate_refresh"] == 0
+    time.sleep(3.5)
+    r = b.api("/private/env.cgi")
+    assert emulator.counters()["authenticate_refresh"] == 1     # expired: refreshed first
+    assert r.status_code == 401, r.text[:300]
+    assert fl.session_deletions(r) == [fl.SESSION]
+    assert revoked_ids(emulator) == [s.claims["sid"]]
+
+
+def test_an_organization_switch_does_not_revive_an_idle_session(site, make_session, emulator,
+                                                                 secrets, creds):
+    s = make_session("ada@example.com")
+    b = browser_with(site, s, secrets, creds)
+    assert b.api("/private/env.cgi").status_code == 200
+    time.sleep(3.0)
+    r = b.switch(fl.ORGS["Globex"], return_to="/private/env.cgi")
+    assert r.status_code == 302
+    assert "/user_management/authorize" in r.headers["Location"]
+    assert fl.session_deletions(r) == [fl.SESSION]
+    assert revoked_ids(emulator) == [s.claims["sid"]]
 
 
 def test_session_used_every_second_stays(site, make_session, emulator, secrets, creds):
