@@ -121,10 +121,14 @@ def test_a_burst_with_an_aged_token_refreshes_once(site, make_session, emulator,
     assert None not in cookies
     assert jwt_claims(tokens.pop())["iat"] >= s.claims["iat"] + MAX_AGE
     cookie = cookies[0]
-    # the refreshed token is young: the next burst refreshes nothing
+    # the refreshed token is young: the next burst refreshes nothing (unless the
+    # machine took longer than the max age over it, then at most once more)
+    refreshed_at = jwt_claims(fl.unseal_session(cookie, creds.password)["accessToken"])["iat"]
     answers = fl.burst([site], cookie, 12)
     assert all(not isinstance(a, Exception) and a.status_code == 200 for a in answers)
-    assert emulator.counters()["authenticate_refresh"] == 1
+    late = time.time() - refreshed_at >= MAX_AGE
+    n = emulator.counters()["authenticate_refresh"]
+    assert n == 1 or (late and n == 2), (n, late)
 
 
 def test_one_refresh_per_interval_for_a_steady_client(site, make_session, emulator, secrets,
