@@ -63,6 +63,10 @@ def goals(tp):
              f"{fmt(r['(11)/(10) req/s'], '.3f')}"),
         goal(check(r["p99(11)/p99(10)"], lambda v: v <= 1.10),
              f"p99 of (11) within 10 % of (10): {fmt(r['p99(11)/p99(10)'], '.3f')}"),
+        # issue 21: the inactivity timeout on the hot path
+        goal(check(r["(12)/(2) req/s"], lambda v: v >= 0.95),
+             f"(12) >= 0.95 x (2) throughput (WorkOSInactivityTimeout on): "
+             f"{fmt(r['(12)/(2) req/s'], '.3f')}"),
     ]
 
 
