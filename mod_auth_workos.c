@@ -64,6 +64,7 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_apis_register_hooks(p);
     wos_pages_register_hooks();
     wos_scache_register_hooks();
+    wos_sessions_register_hooks();
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

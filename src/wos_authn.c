@@ -11,6 +11,7 @@
 #include "wos_authn.h"
 #include "wos_idpack.h"
 #include "wos_seal.h"
+#include "wos_tokenage.h"
 
 /* Retry-After while WorkOS refuses the module's own credentials (s). */
 #define WOS_AUTHN_REFUSED_RETRY_AFTER 30
@@ -170,15 +171,19 @@ static int session_key(const wos_authn_in *in, const char *cookie,
                                   key) == WOS_OK;
 }
 
-/* Until when a verification holds: the token's expiry, less the refresh window. */
+/* Until when a verification holds: the token's expiry, less the refresh
+ * window, and no longer than WorkOSTokenMaxAge lets the token be used. */
 static void remember(apr_pool_t *p, const wos_authn_in *in, const char *cookie,
                      const unsigned char *key, const wos_authn_out *out)
 {
-    apr_int64_t until;
+    apr_int64_t until, aged;
 
     if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
     until = out->claims->exp - in->refresh_before;
+    aged = wos_tokenage_until(out->claims, in->token_max_age);
+    if (aged < until)
+        until = aged;
     if (in->vcache)
         wos_vcache_put_cookie(in->vcache, key, cookie, &in->settings, until, out->session,
                               out->claims);
@@ -255,6 +260,7 @@ static int recall_exact(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *ou
     out->identity = identity;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
+    out->presented_iat = c->iat;
     out->reason = "valid session (cached)";
     return 1;
 }
@@ -266,6 +272,7 @@ static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *ke
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
+    out->presented_iat = out->claims->iat;
     out->reason = out->shared ? "valid session (shared cache)" : "valid session (cached)";
     return 1;
 }
@@ -335,13 +342,17 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         return;
     }
     out->claims = claims;
+    out->presented_iat = claims->iat;
     if (in->switch_org || in->force_refresh) {
         refresh(p, in, out, claims, 0, in->switch_org ? "organization switch"
                                                       : "refresh asked for");
         return;
     }
-    if (claims->exp - wos_now_sec() <= in->refresh_before) {
-        refresh(p, in, out, claims, 1, "access token about to expire");
+    if (claims->exp - wos_now_sec() <= in->refresh_before
+        || wos_tokenage_due(claims, in->token_max_age, wos_now_sec())) {
+        refresh(p, in, out, claims, 1, claims->exp - wos_now_sec() <= in->refresh_before
+                                       ? "access token about to expire"
+                                       : "access token older than WorkOSTokenMaxAge");
         if (out->outcome == WOS_AUTHN_OK && !out->refreshed)
             out->claims = claims;            /* the failed proactive refresh's fallback */
         return;

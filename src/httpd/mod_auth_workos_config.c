@@ -38,6 +38,7 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->preflight = WOS_UNSET;
     c->strip_cookies = WOS_UNSET;
     c->header_encoding = WOS_UNSET;
+    wos_sessions_init(&c->sessions);
     return c;
 }
 
@@ -83,6 +84,7 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(preflight);
     MERGE_INT(strip_cookies);
     MERGE_INT(header_encoding);
+    wos_sessions_merge(&base->sessions, &add->sessions, &c->sessions);
     return c;
 }
 
@@ -668,5 +670,6 @@ const command_rec wos_cmds[] = {
                  "Remove the module's cookies from requests to the app (default Off)"),
     AP_INIT_TAKE1("WorkOSHeaderEncoding", set_choice, (void *)&encoding_choice, WOS_DIR,
                   "X-WorkOS-* header values: utf8 (default), latin1 or base64url"),
+    WOS_SESSIONS_CMDS
     {NULL}
 };
