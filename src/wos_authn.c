@@ -72,6 +72,11 @@ static const char *refresh_org(apr_pool_t *p, const wos_authn_in *in, const wos_
     return s->organization_id;
 }
 
+/* The current token's standing while it is refreshed: expired (0), valid (1),
+ * or valid but too old for WorkOSTokenMaxAge: served through an outage, not
+ * past WorkOS's refusal of the session. */
+#define WOS_VALID_UNTIL_REFUSED 2
+
 /* WorkOS refused the refresh. Only its verdict on the session ends it. */
 static void refused(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
                     const wos_auth_result *res, int still_valid)
@@ -100,7 +105,11 @@ static void refused(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
         return;
     }
     /* A concurrent refresh (another app sharing the cookie) may have spent the
-     * token: while the current one is valid, it is served. */
+     * token: while the current one is valid, it is served. Not when the refresh
+     * was WorkOSTokenMaxAge's: asking WorkOS whether the session still stands
+     * is its point, and WorkOS said no. */
+    if (still_valid == WOS_VALID_UNTIL_REFUSED)
+        still_valid = 0;
     out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_ENDED;
     out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s%s", out->error,
                                still_valid ? " (the still-valid token is served)" : "");
@@ -309,7 +318,7 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
     const char *err = NULL;
     wos_claims *claims = NULL;
-    int fetched = 0;
+    int fetched = 0, near;
     wos_rv rv;
 
     rv = open_cookie(p, in, &out->session, &err);
@@ -348,11 +357,11 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
                                                       : "refresh asked for");
         return;
     }
-    if (claims->exp - wos_now_sec() <= in->refresh_before
-        || wos_tokenage_due(claims, in->token_max_age, wos_now_sec())) {
-        refresh(p, in, out, claims, 1, claims->exp - wos_now_sec() <= in->refresh_before
-                                       ? "access token about to expire"
-                                       : "access token older than WorkOSTokenMaxAge");
+    near = claims->exp - wos_now_sec() <= in->refresh_before;
+    if (near || wos_tokenage_due(claims, in->token_max_age, wos_now_sec())) {
+        refresh(p, in, out, claims, near ? 1 : WOS_VALID_UNTIL_REFUSED,
+                near ? "access token about to expire" : "access token older than "
+                                                        "WorkOSTokenMaxAge");
         if (out->outcome == WOS_AUTHN_OK && !out->refreshed)
             out->claims = claims;            /* the failed proactive refresh's fallback */
         return;
