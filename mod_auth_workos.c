@@ -67,6 +67,8 @@ static void wos_register_hooks(apr_pool_t *p)
     wos_register_claim_provider(p);
     wos_pages_register_hooks();
     wos_scache_register_hooks();
+    ap_hook_child_init(wos_idle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    wos_sessions_endpoint_register_hooks();
 }
 
 AP_DECLARE_MODULE(auth_workos) = {

@@ -120,6 +120,11 @@ char *wos_api_logout_url(apr_pool_t *p, const wos_api_cfg *c, const char *sessio
                        wos_join(p, q, "&"), NULL);
 }
 
+char *wos_api_url(apr_pool_t *p, const wos_api_cfg *c, const char *path)
+{
+    return api_url(p, c, path);
+}
+
 /* ---- classification ------------------------------------------------------ */
 
 /* At most @p max bytes, printable ASCII only: safe in a log line. */

@@ -142,6 +142,9 @@ char *wos_api_authorize_url(apr_pool_t *p, const wos_api_cfg *c, const wos_autho
 char *wos_api_logout_url(apr_pool_t *p, const wos_api_cfg *c, const char *session_id,
                          const char *return_to);
 
+/** {base}{path} (a trailing slash of the configured base tolerated). */
+char *wos_api_url(apr_pool_t *p, const wos_api_cfg *c, const char *path);
+
 /**
  * Query component encoding: RFC 3986 unreserved characters (A-Z a-z 0-9
  * - . _ ~) kept, every other byte as %XX (uppercase hex; space is %20).

@@ -12,6 +12,7 @@
 #include "wos_authn.h"
 #include "wos_idpack.h"
 #include "wos_seal.h"
+#include "wos_tokenage.h"
 
 /* Retry-After while WorkOS refuses the module's own credentials (s). */
 #define WOS_AUTHN_REFUSED_RETRY_AFTER 30
@@ -72,6 +73,11 @@ static const char *refresh_org(apr_pool_t *p, const wos_authn_in *in, const wos_
     return s->organization_id;
 }
 
+/* The current token's standing while it is refreshed: expired (0), valid (1),
+ * or valid but too old for WorkOSTokenMaxAge: served through an outage, not
+ * past WorkOS's refusal of the session. */
+#define WOS_VALID_UNTIL_REFUSED 2
+
 /* WorkOS refused the refresh. Only its verdict on the session ends it. */
 static void refused(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
                     const wos_auth_result *res, int still_valid)
@@ -100,7 +106,11 @@ static void refused(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out,
         return;
     }
     /* A concurrent refresh (another app sharing the cookie) may have spent the
-     * token: while the current one is valid, it is served. */
+     * token: while the current one is valid, it is served. Not when the refresh
+     * was WorkOSTokenMaxAge's: asking WorkOS whether the session still stands
+     * is its point, and WorkOS said no. */
+    if (still_valid == WOS_VALID_UNTIL_REFUSED)
+        still_valid = 0;
     out->outcome = still_valid ? WOS_AUTHN_OK : WOS_AUTHN_ENDED;
     out->reason = apr_psprintf(p, "refresh rejected by WorkOS: %s%s", out->error,
                                still_valid ? " (the still-valid token is served)" : "");
@@ -171,15 +181,19 @@ static int session_key(const wos_authn_in *in, const char *cookie,
                                   key) == WOS_OK;
 }
 
-/* Until when a verification holds: the token's expiry, less the refresh window. */
+/* Until when a verification holds: the token's expiry, less the refresh
+ * window, and no longer than WorkOSTokenMaxAge lets the token be used. */
 static void remember(apr_pool_t *p, const wos_authn_in *in, const char *cookie,
                      const unsigned char *key, const wos_authn_out *out)
 {
-    apr_int64_t until;
+    apr_int64_t until, aged;
 
     if (out->outcome != WOS_AUTHN_OK || !out->claims)
         return;
     until = out->claims->exp - in->refresh_before;
+    aged = wos_tokenage_until(out->claims, in->token_max_age);
+    if (aged < until)
+        until = aged;
     if (in->vcache)
         wos_vcache_put_cookie(in->vcache, key, cookie, &in->settings, until, out->session,
                               out->claims);
@@ -256,6 +270,7 @@ static int recall_exact(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *ou
     out->identity = identity;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
+    out->presented_iat = c->iat;
     out->reason = "valid session (cached)";
     return 1;
 }
@@ -267,6 +282,7 @@ static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *ke
         return 0;
     out->outcome = WOS_AUTHN_OK;
     out->cached = 1;
+    out->presented_iat = out->claims->iat;
     out->reason = out->shared ? "valid session (shared cache)" : "valid session (cached)";
     return 1;
 }
@@ -303,7 +319,7 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
     const char *err = NULL;
     wos_claims *claims = NULL;
-    int fetched = 0;
+    int fetched = 0, near;
     wos_rv rv;
 
     rv = open_cookie(p, in, &out->session, &err);
@@ -336,13 +352,17 @@ static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
         return;
     }
     out->claims = claims;
+    out->presented_iat = claims->iat;
     if (in->switch_org || in->force_refresh) {
         refresh(p, in, out, claims, 0, in->switch_org ? "organization switch"
                                                       : "refresh asked for");
         return;
     }
-    if (claims->exp - wos_now_sec() <= in->refresh_before) {
-        refresh(p, in, out, claims, 1, "access token about to expire");
+    near = claims->exp - wos_now_sec() <= in->refresh_before;
+    if (near || wos_tokenage_due(claims, in->token_max_age, wos_now_sec())) {
+        refresh(p, in, out, claims, near ? 1 : WOS_VALID_UNTIL_REFUSED,
+                near ? "access token about to expire" : "access token older than "
+                                                        "WorkOSTokenMaxAge");
         if (out->outcome == WOS_AUTHN_OK && !out->refreshed)
             out->claims = claims;            /* the failed proactive refresh's fallback */
         return;

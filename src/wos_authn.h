@@ -35,6 +35,7 @@ typedef struct wos_authn_in {
     wos_refresh_ctx refresh;
     wos_jwt_opts jwt;
     int refresh_before;                    /**< seconds before exp to refresh */
+    int token_max_age;                     /**< refresh tokens older than this (by iat); 0 = off */
     int cookie_ttl;                        /**< seal expiry for new cookies, 0 = none */
     const char *switch_org;                /**< refresh into this organization (org switch) */
     int force_refresh;                     /**< refresh now, however fresh the token */
@@ -82,6 +83,7 @@ typedef struct wos_authn_out {
     const char *redirect_url;   /**< with @c interaction: WorkOS's authkit_redirect_url,
                                      or NULL (sign in with the organization) */
     const char *reason;         /**< for the log: why (never secret) */
+    apr_int64_t presented_iat;  /**< iat of the token the cookie held, before any refresh */
 } wos_authn_out;
 
 /**

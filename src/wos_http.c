@@ -10,6 +10,7 @@
  */
 #include <string.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <apr_date.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -262,19 +263,30 @@ static long opt_or(long v, long dflt)
     return v > 0 ? v : dflt;
 }
 
-static int set_headers(http_call *c, int is_post)
+/* Each header appended to c->hdrs as it is made, so that a failure frees them all. */
+static int set_headers(http_call *c, int is_post, const char *bearer)
 {
-    struct curl_slist *l = curl_slist_append(NULL, "Accept: application/json");
+    const char *lines[4];
+    char *auth = bearer ? apr_pstrcat(c->body.p, "Authorization: Bearer ", bearer, NULL)
+                        : NULL;
+    struct curl_slist *l;
+    int i, n = 0, ok = 1;
 
-    c->hdrs = l;
-    if (l && is_post) {
-        l = curl_slist_append(l, "Content-Type: application/json");
-        /* No "Expect: 100-continue" round trip for our small bodies. */
-        l = l ? curl_slist_append(l, "Expect:") : NULL;
-        if (l)
-            c->hdrs = l;
+    lines[n++] = "Accept: application/json";
+    if (auth)
+        lines[n++] = auth;
+    if (is_post) {
+        lines[n++] = "Content-Type: application/json";
+        lines[n++] = "Expect:";     /* no 100-continue round trip for small bodies */
     }
-    return l != NULL && curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs) == CURLE_OK;
+    for (i = 0; ok && i < n; i++) {
+        l = curl_slist_append(c->hdrs, lines[i]);
+        ok = l != NULL;
+        c->hdrs = ok ? l : c->hdrs;
+    }
+    if (auth)
+        OPENSSL_cleanse(auth, strlen(auth));     /* curl keeps its own copy */
+    return ok && curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs) == CURLE_OK;
 }
 
 /* The policy every request shares. 0 if any option is refused (fail closed). */
@@ -354,7 +366,8 @@ static wos_http_response *make_response(apr_pool_t *p, http_call *c)
 }
 
 static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *url,
-                           const char *json, wos_http_response **out, const char **err)
+                           const char *json, const char *bearer, wos_http_response **out,
+                           const char **err)
 {
     static const wos_http_opts defaults = {0, 0, NULL, 0};
     http_call *c;
@@ -375,7 +388,7 @@ static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *ur
     c->body.p = c->head.p = p;
     c->body.max = o->max_response ? o->max_response : WOS_HTTP_DEFAULT_MAX_RESPONSE;
     c->head.retry_after_sec = -1;
-    if (!set_common(c, o, url) || !set_headers(c, json != NULL)
+    if (!set_common(c, o, url) || !set_headers(c, json != NULL, bearer)
         || (json && !set_post(c, json))) {
         *err = "libcurl refused a required option (too old?)";
         rv = WOS_ECRYPTO;
@@ -391,7 +404,7 @@ static wos_rv http_request(apr_pool_t *p, const wos_http_opts *o, const char *ur
 wos_rv wos_http_get(apr_pool_t *p, const wos_http_opts *o, const char *url,
                     wos_http_response **out, const char **err)
 {
-    return http_request(p, o, url, NULL, out, err);
+    return http_request(p, o, url, NULL, NULL, out, err);
 }
 
 wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url,
@@ -402,5 +415,12 @@ wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url
         *err = "HTTP POST without a body";
         return WOS_EINVAL;
     }
-    return http_request(p, o, url, json, out, err);
+    return http_request(p, o, url, json, NULL, out, err);
+}
+
+wos_rv wos_http_call_bearer(apr_pool_t *p, const wos_http_opts *o, const char *url,
+                            const char *json, const char *bearer, wos_http_response **out,
+                            const char **err)
+{
+    return http_request(p, o, url, json, bearer, out, err);
 }

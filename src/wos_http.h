@@ -73,4 +73,12 @@ wos_rv wos_http_get(apr_pool_t *p, const wos_http_opts *o, const char *url,
 wos_rv wos_http_post_json(apr_pool_t *p, const wos_http_opts *o, const char *url,
                           const char *json, wos_http_response **out, const char **err);
 
+/**
+ * GET (@p json NULL) or POST @p json with `Authorization: Bearer <bearer>`
+ * (the API key of the management endpoints; never logged), same rules.
+ */
+wos_rv wos_http_call_bearer(apr_pool_t *p, const wos_http_opts *o, const char *url,
+                            const char *json, const char *bearer, wos_http_response **out,
+                            const char **err);
+
 #endif

@@ -89,8 +89,8 @@ static const char *or_empty(const char *s)
 static void hash_settings(wos_siphash *h, const wos_vcache_settings *s)
 {
     const char *client = or_empty(s->client_id), *base = or_empty(s->base_url);
-    apr_uint64_t v[5] = {(apr_uint32_t)s->skew, (apr_uint32_t)s->refresh_before,
-                         (apr_uint32_t)s->format,
+    apr_uint64_t v[6] = {(apr_uint32_t)s->skew, (apr_uint32_t)s->refresh_before,
+                         (apr_uint32_t)s->format, (apr_uint32_t)s->token_max_age,
                          (apr_uint64_t)(apr_uintptr_t)s->passwords,
                          (apr_uint64_t)(apr_uintptr_t)s->issuers};
 
@@ -116,7 +116,7 @@ wos_rv wos_vcache_key(const char *cookie, const wos_vcache_settings *settings,
 static int same_numbers(const wos_vcache_settings *a, const wos_vcache_settings *b)
 {
     return a->skew == b->skew && a->refresh_before == b->refresh_before
-           && a->format == b->format
+           && a->format == b->format && a->token_max_age == b->token_max_age
            && a->passwords == b->passwords && a->issuers == b->issuers
            && a->hash_key == b->hash_key;
 }

@@ -36,6 +36,7 @@ typedef struct wos_vcache_settings {
     /** Not a setting: the hash's secret key (WOS_SIPHASH_KEY_LEN bytes), the
      *  same in every process of a server (the shared cache's). NULL: no key. */
     const unsigned char *hash_key;
+    int token_max_age;                  /**< WorkOSTokenMaxAge (bounds an entry's life) */
 } wos_vcache_settings;
 
 /**

@@ -30,6 +30,7 @@ EMAIL = "ada@example.com"
 FORMATS = {"ruby": (6, 7), "python": (8, 9)}
 # Bearer tokens: no authentication with the same Authorization header, and AuthType WorkOS.
 BEARER_NONE, BEARER = 10, 11
+IDLE_TIMEOUT = 1800       # location 12: WorkOSInactivityTimeout on (30 minutes)
 FORMAT_PASSWORD = {"ruby": "WOS_BENCH_COOKIE_PASSWORD", "python": "WOS_BENCH_FERNET_KEY"}
 
 
@@ -126,7 +127,8 @@ class Site:
                   "/wos-nocache/": wos + (["WorkOSSessionCache 0"] if nocache_in_location
                                           else []),
                   "/oidc/": ["AuthType oauth20", "Require valid-user"],
-                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"]}
+                  "/wos-bearer/": wos + ["WorkOSAcceptBearer On"],
+                  "/wos-idle/": wos + [f"WorkOSInactivityTimeout {IDLE_TIMEOUT}"]}
         if not OPENIDC_SO.exists():
             del blocks["/oidc/"]
         for fmt in FORMATS:
@@ -203,7 +205,7 @@ class Site:
         return self.seal(auth), auth["access_token"], {f: self.seal(auth, f) for f in formats}
 
     def locations(self):
-        """Locations 1-11 (3, 7 and 9 only when available), all sharing one session."""
+        """Locations 1-12 (3, 7 and 9 only when available), all sharing one session."""
         cookie, token, by_format = self.session(formats=FORMATS)
         # Location 1 gets the same Cookie header as 2 and 3, as a browser sends it
         # to every path of the site: (2) vs (1) is then the module's work alone,
@@ -232,8 +234,11 @@ class Site:
         # Bearer tokens: the same token (same key, same file) as location 4, and
         # the no-authentication baseline carrying the same Authorization header.
         bearer = {"Authorization": f"Bearer {token}"}
-        locs.append(Location(BEARER_NONE, "no authentication, same Bearer", "/none/" + PAGE,
-                             bearer, 200, self.main))
-        locs.append(Location(BEARER, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer,
-                             401, self.main))
+        locs.append(Location(10, "no authentication, same Bearer", "/none/" + PAGE, bearer,
+                             200, self.main))
+        locs.append(Location(11, "WorkOS, bearer token", "/wos-bearer/" + PAGE, bearer, 401,
+                             self.main))
+        # Location 2 with WorkOSInactivityTimeout on: the same cookie, its activity recorded.
+        locs.append(Location(12, "WorkOS, inactivity timeout on", "/wos-idle/" + PAGE,
+                             {"Cookie": f"{COOKIE}={cookie}"}, 401, self.main))
         return locs

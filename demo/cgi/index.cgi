@@ -88,6 +88,9 @@ def main():
 <tr><th>Access token expires</th><td id="expires">{html.escape(expiry())}</td></tr>
 </table>
 {"<h2>Your other organizations</h2><ul class='actions'>" + switch + "</ul>" if switch else ""}
+<section id="sessions"><h2>Your sessions</h2>
+<button type="button" id="sessions-show">Show where you are signed in</button></section>
+<script src="/sessions.js"></script>
 <p><a id="admin" href="/admin/">Admin area</a> · <a id="logout" href="/auth/logout">Sign out</a>
  · <a id="home" href="/">Home</a>{php}</p>
 </body></html>""")

@@ -27,6 +27,8 @@
 #include "wos_scache.h"
 #include "wos_session.h"
 #include "mod_auth_workos_apis.h"
+#include "mod_auth_workos_sessions.h"
+#include "wos_activity.h"
 
 #ifndef WOS_MODULE_FILE          /* AP_DECLARE_MODULE declares it there */
 APLOG_USE_MODULE(auth_workos);
@@ -85,6 +87,7 @@ typedef struct wos_dir_cfg {
     int preflight;                      /* wos_preflight */
     int strip_cookies;                  /* On: the module's cookies never reach the app */
     int header_encoding;                /* wos_hdrenc of X-WorkOS-* values */
+    wos_sessions_cfg sessions;          /* token max age, inactivity, sessions endpoint */
 } wos_dir_cfg;
 
 /** The status counters (mod_auth_workos_status.c), shared by every child. */
@@ -97,6 +100,7 @@ typedef enum {
     WOS_STAT_JWKS_FETCHES, WOS_STAT_JWKS_FAILURES, WOS_STAT_SIGN_INS,
     WOS_STAT_SIGN_IN_FAILURES, WOS_STAT_SIGN_OUTS, WOS_STAT_ORG_SWITCHES,
     WOS_STAT_CACHE_FAILURES, WOS_STAT_CACHE_OUTAGES, WOS_STAT_CACHE_LOCAL,
+    WOS_STAT_IDLE_ENDED, WOS_STAT_SESSIONS_REVOKED,
     WOS_STAT_COUNT
 } wos_stat;
 
@@ -123,6 +127,7 @@ typedef struct wos_srv_cfg {
     wos_scache *scache;                 /* shared verified sessions, or NULL (off) */
     const unsigned char *hash_key;      /* keys both session caches (same in all children) */
     wos_http_handles *http_handles;     /* per process idle curl handles */
+    wos_activity *activity;             /* per process last activity seen, or NULL */
     apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
 } wos_srv_cfg;
 
@@ -163,6 +168,8 @@ int wos_cfg_accept_bearer(const wos_dir_cfg *c);
 int wos_cfg_info_token(const wos_dir_cfg *c);
 int wos_cfg_call_limit(const wos_dir_cfg *c);
 int wos_cfg_call_window(const wos_dir_cfg *c);
+int wos_cfg_token_max_age(const wos_dir_cfg *c);
+int wos_cfg_idle_timeout(const wos_dir_cfg *c);
 wos_preflight wos_cfg_preflight(const wos_dir_cfg *c);
 int wos_cfg_strip_cookies(const wos_dir_cfg *c);
 wos_hdrenc wos_cfg_header_encoding(const wos_dir_cfg *c);

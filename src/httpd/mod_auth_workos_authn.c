@@ -183,6 +183,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
         return rv;
     }
     run_authn(r, c, &out, &cin);
+    wos_idle_check(r, c, &out);
     log_outcome(r, &out, &cin);
     report_refused(r, &out);
     wos_stat_authn(r, &out);

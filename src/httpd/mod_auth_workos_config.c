@@ -51,6 +51,10 @@ static const wos_dir_cfg dir_defaults = {
         .call_limit = 5,                /* calls to WorkOS a session may cause ... */
         .call_window = 60,              /* ... per this many seconds */
     },
+    .sessions = {
+        .token_max_age = 0,             /* off */
+        .idle_timeout = 0,              /* off */
+    },
     .preflight = WOS_PREFLIGHT_PASS,
     .strip_cookies = 0,
     .header_encoding = WOS_HDRENC_UTF8,
@@ -83,6 +87,7 @@ void *wos_create_dir_cfg(apr_pool_t *p, char *dir)
     c->preflight = WOS_UNSET;
     c->strip_cookies = WOS_UNSET;
     c->header_encoding = WOS_UNSET;
+    wos_sessions_init(&c->sessions);
     return c;
 }
 
@@ -128,6 +133,7 @@ void *wos_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(preflight);
     MERGE_INT(strip_cookies);
     MERGE_INT(header_encoding);
+    wos_sessions_merge(&base->sessions, &add->sessions, &c->sessions);
     return c;
 }
 
@@ -239,6 +245,16 @@ int wos_cfg_call_limit(const wos_dir_cfg *c)
 int wos_cfg_call_window(const wos_dir_cfg *c)
 {
     return DIR_INT(c, apis.call_window);
+}
+
+int wos_cfg_token_max_age(const wos_dir_cfg *c)
+{
+    return DIR_INT(c, sessions.token_max_age);
+}
+
+int wos_cfg_idle_timeout(const wos_dir_cfg *c)
+{
+    return DIR_INT(c, sessions.idle_timeout);
 }
 
 wos_preflight wos_cfg_preflight(const wos_dir_cfg *c)
@@ -924,5 +940,6 @@ const command_rec wos_cmds[] = {
                  "Remove the module's cookies from requests to the app (default Off)"),
     AP_INIT_TAKE1("WorkOSHeaderEncoding", set_choice, (void *)&encoding_choice, WOS_DIR,
                   "X-WorkOS-* header values: utf8 (default), latin1 or base64url"),
+    WOS_SESSIONS_CMDS
     {NULL}
 };

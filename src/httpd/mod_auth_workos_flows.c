@@ -410,6 +410,12 @@ static int handle_switch_org(request_rec *r, const wos_dir_cfg *c)
     in.switch_org = org;
     wos_guard_gate(r, c, &in.refresh);
     wos_authn_check(r->pool, &in, &out);
+    if (wos_idle_check(r, c, &out)) {
+        /* Idle for WorkOSInactivityTimeout: ended, not switched. */
+        wos_store_session_cookie(r, c, NULL, &cin);
+        return wants_html(r) ? wos_start_login(r, c, apr_table_get(args, "return_to"), NULL)
+                             : HTTP_UNAUTHORIZED;
+    }
     wos_stat_refresh(r->server, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);

@@ -127,6 +127,7 @@ void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s)
     s->passwords = c->passwords;
     s->format = (int)wos_cfg_format(c);
     s->issuers = c->issuers;
+    s->token_max_age = wos_cfg_token_max_age(c);
 }
 
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
@@ -153,6 +154,7 @@ void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
     in->jwt.skew_sec = wos_cfg_clock_skew(c);
     in->jwt.issuers = c->issuers;
     in->refresh_before = wos_cfg_refresh_before(c);
+    in->token_max_age = wos_cfg_token_max_age(c);
     /* A cached verification holds only for the settings it was made under. */
     in->vcache = s->vcache;
     wos_authn_settings(c, &in->settings);

@@ -122,6 +122,7 @@ static int session_info(request_rec *r, const wos_dir_cfg *c, int force)
     if (in.force_refresh)
         wos_guard_gate(r, c, &in.refresh);
     wos_authn_check(r->pool, &in, &out);
+    wos_idle_check(r, c, &out);
     wos_stat_authn(r, &out);
     if (out.new_cookie)
         wos_store_session_cookie(r, c, out.new_cookie, &cin);

@@ -74,6 +74,10 @@ static const struct {
                               "workos_shared_cache_local_calls_total", NULL,
                               "Cache calls served by the local cache while the shared one "
                               "was down."},
+    [WOS_STAT_IDLE_ENDED] = {"idle_timeouts", "workos_idle_timeouts_total", NULL,
+                             "Sessions ended by WorkOSInactivityTimeout."},
+    [WOS_STAT_SESSIONS_REVOKED] = {"sessions_revoked", "workos_sessions_revoked_total", NULL,
+                                   "Sessions revoked through WorkOSSessionsURI."},
 };
 
 int wos_status_post_config(apr_pool_t *pconf, server_rec *s)

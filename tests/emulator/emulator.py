@@ -46,9 +46,11 @@ REQUEST_LOG_MAX = 200
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OAUTH_ERRORS = {"invalid_grant", "sso_required", "invalid_client", "invalid_request",
                 "unsupported_grant_type", "unauthorized_client"}
-FAULT_ENDPOINTS = {"jwks", "authenticate", "refresh", "code", "all"}
+FAULT_ENDPOINTS = {"jwks", "authenticate", "refresh", "code", "sessions", "sessions_list",
+                   "sessions_revoke", "all"}
 COUNTER_NAMES = ("jwks", "authorize", "authenticate_code", "authenticate_refresh",
-                 "authenticate_errors", "logout")
+                 "authenticate_errors", "logout", "sessions_list", "sessions_revoke")
+SESSIONS_PAGE_MAX = 100   # the list endpoint's largest limit
 
 
 # ---------------------------------------------------------------- helpers
@@ -173,6 +175,23 @@ class Directory:
                     m.setdefault(key, [])
         self.by_email = {u["email"]: u for u in self.users}
         self.by_id = {u["id"]: u for u in self.users}
+        self.original = {u["id"]: copy.deepcopy(u["memberships"]) for u in self.users}
+
+    def restore(self):
+        """Undo role changes made through the control plane."""
+        for user in self.users:
+            user["memberships"] = copy.deepcopy(self.original[user["id"]])
+
+    def set_role(self, email, org_id, role, permissions=None):
+        """A role change in the dashboard: the membership's role, roles (and permissions)."""
+        user = self.by_email.get(email)
+        m = self.membership(user, org_id) if user else None
+        if m is None:
+            raise bad_control("unknown email, or not a member of organization_id")
+        m["role"], m["roles"] = role, [role]
+        if permissions is not None:
+            m["permissions"] = list(permissions)
+        return m
 
     @staticmethod
     def membership(user, org_id):
@@ -206,6 +225,8 @@ class Emulator:
         self.overrides = {}
         self.request_log = []
         self.authorize_log = []
+        self.revocations = []
+        self.dir.restore()
 
     # ---- configuration ------------------------------------------------
 
@@ -340,9 +361,11 @@ class Emulator:
         obj["last_sign_in_at"] = self.last_sign_in.get(user["id"], user["created_at"])
         return obj
 
-    def new_session(self, user, org_id, public=False):
+    def new_session(self, user, org_id, public=False, ip_address=None, user_agent=None):
         session = {"id": "session_" + ulid(), "user_id": user["id"], "org_id": org_id,
-                   "auth_time": int(time.time()), "public": public, "revoked": False}
+                   "auth_time": int(time.time()), "public": public, "revoked": False,
+                   "created_at": iso_now(), "ip_address": ip_address,
+                   "user_agent": user_agent}
         with self.lock:
             self.sessions[session["id"]] = session
             self.last_sign_in[user["id"]] = iso_now()
@@ -376,7 +399,9 @@ class Emulator:
         ttl = req.get("token_ttl")
         if ttl is not None and (not isinstance(ttl, int) or ttl <= 0):
             raise bad_control("token_ttl must be a positive integer")
-        session = self.new_session(user, m["organization_id"] if m else None)
+        session = self.new_session(user, m["organization_id"] if m else None,
+                                   ip_address=req.get("ip_address"),
+                                   user_agent=req.get("user_agent"))
         return self.issue(session, ttl=ttl, expired=bool(req.get("expired")))
 
     # ---- sign-in (authorize) -------------------------------------------
@@ -461,7 +486,9 @@ class Emulator:
             verify_pkce(code["challenge"], params.get("code_verifier"))
             user = self.dir.by_id[code["user_id"]]
             session = self.new_session(user, code["org_id"],
-                                       public=params.get("client_secret") is None)
+                                       public=params.get("client_secret") is None,
+                                       ip_address=params.get("ip_address"),
+                                       user_agent=params.get("user_agent"))
             session["auth_time"] = code["auth_time"]
             body = self.issue(session)
             code["used"] = True
@@ -500,6 +527,55 @@ class Emulator:
             session = self.sessions.get(session_id)
             if session:
                 session["revoked"] = True
+
+    # ---- session management (list, revoke) -----------------------------
+
+    @staticmethod
+    def session_object(s):
+        return {"object": "session", "id": s["id"], "user_id": s["user_id"],
+                "ip_address": s["ip_address"], "user_agent": s["user_agent"],
+                "organization_id": s["org_id"], "auth_method": "password",
+                "status": "revoked" if s["revoked"] else "active",
+                "expires_at": None, "ended_at": None, "created_at": s["created_at"],
+                "updated_at": s["created_at"]}
+
+    def list_sessions(self, user_id, limit, after):
+        """A page of the user's sessions, newest first (ids are ULIDs: time-ordered)."""
+        with self.lock:
+            if user_id not in self.dir.by_id:
+                raise ApiError(404, {"code": "entity_not_found", "message": "User not found."})
+            mine = sorted((s for s in self.sessions.values() if s["user_id"] == user_id),
+                          key=lambda s: s["id"], reverse=True)
+            if after:
+                mine = [s for s in mine if s["id"] < after]
+            page = mine[:limit]
+            more = len(mine) > limit
+            return {"object": "list", "data": [self.session_object(s) for s in page],
+                    "list_metadata": {"before": None,
+                                      "after": page[-1]["id"] if more else None}}
+
+    def revoke(self, session_id, via):
+        with self.lock:
+            session = self.sessions.get(session_id or "")
+            if session is None:
+                raise ApiError(404, {"code": "entity_not_found",
+                                     "message": "Session not found."})
+            session["revoked"] = True
+            self.revocations.append({"session_id": session_id, "via": via,
+                                     "time": time.time()})
+            return self.session_object(session)
+
+    def dashboard_revoke(self, req):
+        """Revoke from the dashboard: one session_id, or every session of an email."""
+        if req.get("session_id"):
+            return [self.revoke(req["session_id"], "dashboard")["id"]]
+        user = self.dir.by_email.get(req.get("email"))
+        if user is None:
+            raise bad_control("session_id or a known email is required")
+        with self.lock:
+            ids = [s["id"] for s in self.sessions.values()
+                   if s["user_id"] == user["id"] and not s["revoked"]]
+        return [self.revoke(i, "dashboard")["id"] for i in ids]
 
     # ---- sign (attack tokens) -------------------------------------------
 
@@ -823,6 +899,42 @@ class Handler(BaseHTTPRequestHandler):
             return self.redirect(q["return_to"])
         self.send_html(200, page("Signed out", "<p>You have been signed out.</p>"))
 
+    def check_api_key(self):
+        """The management endpoints take the API key as a bearer token."""
+        auth = self.headers.get("Authorization", "")
+        want = f"Bearer {self.emu.opts.api_key}"
+        if not hmac.compare_digest(auth.encode(), want.encode()):
+            raise ApiError(401, {"message": "Unauthorized"})
+
+    def handle_sessions_list(self, path):
+        # /user_management/users/{user_id}/sessions
+        parts = path.split("/")
+        if len(parts) != 5 or parts[4] != "sessions":
+            raise ApiError(404, {"message": "Not Found"})
+        self.emu.count("sessions_list")
+        if self.apply_fault(self.emu.take_fault(("sessions_list", "sessions", "all")),
+                            {}) is not None:
+            return
+        self.check_api_key()
+        q = self.query()
+        limit = q.get("limit", "10")
+        if not limit.isdigit() or not 1 <= int(limit) <= SESSIONS_PAGE_MAX:
+            raise ApiError(422, {"message": "limit must be from 1 to 100."})
+        self.send_json(200, self.emu.list_sessions(urllib.parse.unquote(parts[3]),
+                                                   int(limit), q.get("after")))
+
+    def handle_sessions_revoke(self, path):
+        self.emu.count("sessions_revoke")
+        body = self.read_body()
+        if self.apply_fault(self.emu.take_fault(("sessions_revoke", "sessions", "all")),
+                            {}) is not None:
+            return
+        self.check_api_key()
+        params = self.parse_params(body)
+        if not isinstance(params.get("session_id"), str):
+            raise ApiError(422, {"message": "session_id is required."})
+        self.send_json(200, self.emu.revoke(params["session_id"], "api"))
+
     # ---- control plane --------------------------------------------------
 
     def control_body(self):
@@ -888,6 +1000,22 @@ class Handler(BaseHTTPRequestHandler):
     def ctl_sign(self, path):
         self.send_json(200, {"token": self.emu.sign_anything(self.control_body())})
 
+    def ctl_revoke(self, path):
+        self.send_json(200, {"revoked": self.emu.dashboard_revoke(self.control_body())})
+
+    def ctl_revocations(self, path):
+        with self.emu.lock:
+            self.send_json(200, {"revocations": list(self.emu.revocations)})
+
+    def ctl_role(self, path):
+        b = self.control_body()
+        if not isinstance(b.get("role"), str):
+            raise bad_control("role must be a string")
+        with self.emu.lock:
+            m = self.emu.dir.set_role(b.get("email"), b.get("organization_id"), b["role"],
+                                      b.get("permissions"))
+            self.send_json(200, dict(copy.deepcopy(m), ok=True))
+
     GET_ROUTES = [("/sso/jwks/", handle_jwks),
                   ("/user_management/authorize", handle_authorize),
                   ("/user_management/sessions/logout", handle_logout),
@@ -895,7 +1023,9 @@ class Handler(BaseHTTPRequestHandler):
                   ("/__emulator/counters", ctl_counters),
                   ("/__emulator/requests", ctl_requests),
                   ("/__emulator/authorize_requests", ctl_authorize_requests),
-                  ("/__emulator/keys", ctl_keys)]
+                  ("/__emulator/keys", ctl_keys),
+                  ("/__emulator/revocations", ctl_revocations),
+                  ("/user_management/users/", handle_sessions_list)]
     POST_ROUTES = [("/user_management/authenticate", handle_authenticate),
                    ("/authkit/sign-in", handle_sign_in),
                    ("/__emulator/reset", ctl_reset),
@@ -904,7 +1034,10 @@ class Handler(BaseHTTPRequestHandler):
                    ("/__emulator/rotate", ctl_rotate),
                    ("/__emulator/publish", ctl_publish),
                    ("/__emulator/session", ctl_session),
-                   ("/__emulator/sign", ctl_sign)]
+                   ("/__emulator/sign", ctl_sign),
+                   ("/__emulator/revoke", ctl_revoke),
+                   ("/__emulator/role", ctl_role),
+                   ("/user_management/sessions/revoke", handle_sessions_revoke)]
     DELETE_ROUTES = [("/__emulator/fault", ctl_clear_fault)]
 
 

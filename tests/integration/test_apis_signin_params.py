@@ -62,7 +62,8 @@ def test_signup_endpoint_keeps_sign_up(site, browser, emulator):
 def test_organization_id_signs_in_to_that_organization(site, browser, emulator, creds):
     s = fl.SignIn(browser, emulator, LOGIN_ORG)
     q = received(emulator, s.start)
-    assert q["organization_id"] == fl.GLOBEX and "provider" not in q
+    # Both, as authkit-nextjs sends them: AuthKit, scoped to that organization.
+    assert q["organization_id"] == fl.GLOBEX and q["provider"] == "authkit"
     s.choose("grace@example.com")
     s.callback()
     fl.check_identity(browser.nav("/private/env.cgi"), "grace@example.com", fl.GLOBEX)

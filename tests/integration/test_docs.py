@@ -34,3 +34,26 @@ def test_every_tag_in_the_code_is_documented():
 def test_every_documented_tag_is_in_the_code():
     stale = sorted(documented_tags() - code_tags())
     assert not stale, f"docs/operations.md lists tags the code no longer writes: {stale}"
+
+
+DIRECTIVE = re.compile(r'AP_INIT_[A-Z0-9_]+\(\s*"(WorkOS[A-Za-z]+)"')
+
+
+def code_directives():
+    names = set()
+    for f in sorted((TOP / "src" / "httpd").glob("*.[ch]")):
+        names |= set(DIRECTIVE.findall(f.read_text()))
+    return names
+
+
+def test_every_directive_is_in_the_reference():
+    names = code_directives()
+    assert len(names) > 40
+    text = (TOP / "docs" / "directives.md").read_text()
+    documented = set(re.findall(r"^### (WorkOS[A-Za-z]+)$", text, re.M))
+    assert not sorted(names - documented), sorted(names - documented)
+    assert not sorted(documented - names), sorted(documented - names)
+
+
+def test_readme_stays_short():
+    assert (TOP / "README.md").stat().st_size < 15 * 1024

@@ -323,8 +323,7 @@ def test_switch_needing_sso_goes_to_the_authkit_redirect_url(site, emulator, mak
     target = fl.ORGS["Globex"]
     url = emulator.url + "/authkit/sso-for-globex?pending=p1"
     emulator.fault(endpoint="refresh", error="sso_required", authkit_redirect_url=url, count=1)
-    r = client.request(site, "GET", fl.SWITCH + "?organization_id=" + target,
-                       headers=client.BROWSER, cookie=f"{fl.SESSION}={s.cookie}")
+    r = fl.Browser(site).switch(target, cookie=f"{fl.SESSION}={s.cookie}")
     assert r.status_code == 302, r.text[:300]
     assert r.headers["Location"] == url
     kept(r)                                          # still signed in to Acme meanwhile
@@ -339,8 +338,7 @@ def test_switch_needing_mfa_enrollment_signs_in_with_the_organization(site, emul
     s = make_session("ada@example.com")
     target = fl.ORGS["Globex"]
     emulator.fault(endpoint="refresh", error="mfa_enrollment", count=1)
-    r = client.request(site, "GET", fl.SWITCH + f"?organization_id={target}&return_to=/private/",
-                       headers=client.BROWSER, cookie=f"{fl.SESSION}={s.cookie}")
+    r = fl.Browser(site).switch(target, "/private/", cookie=f"{fl.SESSION}={s.cookie}")
     params = fl.authorize_params(r, emulator)
     assert params["organization_id"] == target and params["provider"] == "authkit"
     assert [n for n, v, a in client.set_cookies(r) if n.startswith(fl.STATE_PREFIX)]
@@ -349,8 +347,7 @@ def test_switch_needing_mfa_enrollment_signs_in_with_the_organization(site, emul
 
 def test_switch_refused_for_a_non_member_is_still_403(site, make_session):
     s = make_session("linus@example.com")
-    r = client.request(site, "GET", fl.SWITCH + "?organization_id=" + fl.ORGS["Acme"],
-                       headers=client.BROWSER, cookie=f"{fl.SESSION}={s.cookie}")
+    r = fl.Browser(site).switch(fl.ORGS["Acme"], cookie=f"{fl.SESSION}={s.cookie}")
     assert r.status_code == 403
     kept(r)
 

@@ -18,7 +18,8 @@ KEYS = ["authenticated", "anonymous", "invalid", "ended", "unavailable", "no_key
         "refresh_failed_rejected", "refresh_failed_unavailable", "refresh_failed_module_refused",
         "jwks_fetches",
         "jwks_fetch_failures", "sign_ins", "sign_in_failures", "sign_outs", "org_switches",
-        "shared_cache_failures", "shared_cache_outages", "shared_cache_local_calls"]
+        "shared_cache_failures", "shared_cache_outages", "shared_cache_local_calls",
+        "idle_timeouts", "sessions_revoked"]
 SHARED_FIGURES = ["bytes", "capacity", "entries", "hits", "misses", "stores", "evictions",
                   "expired", "too_large"]
 # The Prometheus series of each JSON key, as README.md lists them.
@@ -40,6 +41,8 @@ SERIES = {
     "shared_cache_failures": "workos_shared_cache_failures_total",
     "shared_cache_outages": "workos_shared_cache_outages_total",
     "shared_cache_local_calls": "workos_shared_cache_local_calls_total",
+    "idle_timeouts": "workos_idle_timeouts_total",
+    "sessions_revoked": "workos_sessions_revoked_total",
 }
 
 

@@ -176,8 +176,9 @@ def test_exact_single_flight_across_servers(redis_pair, emulator, make_session, 
         assert after["authenticate_errors"] == before["authenticate_errors"]
         # The lock is gone (released by its holder), the result stays for late requests.
         keys = redis_keys(pair.store)
-        assert refresh_lock_key(old.auth["refresh_token"]) not in keys
-        assert result_key(old.auth["refresh_token"]) in keys
+        org = old.claims.get("org_id")          # a refresh stays in the token's organization
+        assert refresh_lock_key(old.auth["refresh_token"], org) not in keys
+        assert result_key(old.auth["refresh_token"], org) in keys
     # No server ever left the shared store in these rounds.
     for b, a in zip(before_stats, pair.stats()):
         assert a["shared_cache_failures"] == b["shared_cache_failures"]
@@ -369,7 +370,8 @@ def test_redis_restarted_under_traffic(redis_pair, emulator, make_session, creds
         time.sleep(0.3)
     assert per_server == 1
     assert after_restart == 1, f"{after_restart} refreshes after the restart"
-    assert result_key(old2.auth["refresh_token"]) in redis_keys(pair.store)
+    assert result_key(old2.auth["refresh_token"], old2.claims.get("org_id")) \
+        in redis_keys(pair.store)
     assert traffic.bad == [], traffic.bad[:10]
     assert refreshes.bad == [], refreshes.bad[:10]
     during = sum(1 for t in traffic.ok if t_down < t < t_up)

@@ -93,7 +93,7 @@ def test_one_verification_per_session_across_children(shared, make_session):
     assert after["authenticated"] - before["authenticated"] == SESSIONS * CHILDREN
     assert verifications(before, after) == SESSIONS
     for s, env in envs:
-        assert env["REMOTE_USER"] == s.auth["user"]["email"]
+        assert env["WORKOS_USER_EMAIL"] == s.auth["user"]["email"]
         assert env["WORKOS_SESSION_ID"] == s.claims["sid"]
 
 

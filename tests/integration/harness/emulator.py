@@ -129,6 +129,22 @@ class Emulator:
             body["raw_header"] = raw_header
         return self.ctl("sign", body)["token"]
 
+    def revoke(self, session_id=None, email=None):
+        """Revoke as from the dashboard (one session, or every session of email)."""
+        body = {"session_id": session_id} if session_id else {"email": email}
+        return self.ctl("revoke", body)["revoked"]
+
+    def revocations(self):
+        """Every revocation since the last reset: {session_id, via: api|dashboard, time}."""
+        return self.ctl("revocations", method="GET")["revocations"]
+
+    def set_role(self, email, role, organization_id=None, permissions=None):
+        """Change a user's role (and permissions) in an organization, as the dashboard does."""
+        body = {"email": email, "role": role, "organization_id": organization_id}
+        if permissions is not None:
+            body["permissions"] = permissions
+        return self.ctl("role", body)
+
     def jwks(self):
         r = self.http.get(f"{self.url}/sso/jwks/{self.client_id}", timeout=10)
         r.raise_for_status()
