@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_activity.c: last activity per session id; see wos_activity.h for the
  * rules. The per-process table makes the common request (a session seen by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_activity.h
  * @brief WorkOSInactivityTimeout: the last activity of each session, kept in

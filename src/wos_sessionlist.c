@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_sessionlist.c: the list and revoke calls of WorkOS's session
  * management, and the sessions endpoint's JSON (built with jansson, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_sessionlist.h
  * @brief A user's WorkOS sessions: list them, revoke one, and the JSON the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wos_tokenage.c: the age rule of WorkOSTokenMaxAge, in one place for the
  * refresh decision (wos_authn.c) and the verified-session cache's lifetime.

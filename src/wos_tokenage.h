@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file wos_tokenage.h
  * @brief WorkOSTokenMaxAge: how long an access token is used before it is

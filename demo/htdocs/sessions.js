@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "Your sessions" on the demo's /app/ page: the signed-in user's WorkOS sessions
 // from WorkOSSessionsURI (GET /auth/sessions), with a button to sign out each
 // other device and one to sign out everywhere else (POST revoke=..., which the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_idle.c: WorkOSInactivityTimeout. Each authenticated
  * request of a cookie session records its activity (src/wos_activity.c);

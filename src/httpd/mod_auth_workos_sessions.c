@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_sessions.c: WorkOSSessionsURI, "your sessions". GET
  * answers the signed-in user's active WorkOS sessions as JSON, the current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_sessions.h: server-side session management in the glue:
  * WorkOSTokenMaxAge (read by wos_fill_authn_in), WorkOSInactivityTimeout

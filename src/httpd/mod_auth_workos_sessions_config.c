@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mod_auth_workos_sessions_config.c: the directives of server-side session
  * management, checked as they are read so that configtest names the one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sessions_flow.mjs: "Your sessions" on the demo's /app/ page, in headless
 // Chromium driven by playwright-core: one user signed in on three browsers
 // (three contexts) lists them, signs one out, then signs out everywhere else.

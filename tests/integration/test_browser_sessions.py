@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo's "Your sessions" section, as a person uses it: `demo/run`
 brings up the AuthKit emulator and httpd with conf/demo.conf
 (WorkOSSessionsURI /auth/sessions), and headless Chromium signs one user in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSSessionsURI through a real httpd with the emulator's session
 management: GET lists the signed-in user's active sessions (id, created,
 IP address, user agent, the current one marked) and only theirs; POST

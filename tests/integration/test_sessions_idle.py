@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSInactivityTimeout through a real httpd (several worker processes,
 the shared cache between them): a session idle for the timeout (2 s here)
 is ended (its cookie deleted, its WorkOS session revoked, browsers sent to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """WorkOSTokenMaxAge through a real httpd: an access token older than the
 setting is refreshed before it is used, so a session revoked in the WorkOS
 dashboard ends, and a role taken away is refused by Require workos-role,

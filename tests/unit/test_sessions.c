@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sessions.c: the core of server-side session management: the age
  * rule of WorkOSTokenMaxAge (src/wos_tokenage.c) and the verified-session
