@@ -371,6 +371,17 @@ LimitRequestFieldSize 65536
     def log_since(self, offset):
         return self.read_from(self.error_log, offset)[0]
 
+    def wait_log(self, offset, pattern, timeout=15.0):
+        """The error log since @offset once @pattern (a regex) is in it, or
+        what it holds at @timeout: lines written in log_transaction come after
+        the client has its answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_since(offset)
+            if re.search(pattern, text) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
     def access_since(self, offset):
         return self.read_from(self.access_log, offset)[0]
 
