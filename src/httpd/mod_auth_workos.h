@@ -211,6 +211,7 @@ void wos_authn_settings(const wos_dir_cfg *c, wos_vcache_settings *s);
 void wos_fill_authn_in(request_rec *r, const wos_dir_cfg *c, wos_authn_in *in,
                        wos_api_cfg *api);
 int wos_check_config(request_rec *r, const wos_dir_cfg *c);
+int wos_send_json(request_rec *r, int status, const char *body);
 wos_rv wos_read_session_cookie(request_rec *r, const wos_dir_cfg *c, wos_cookie_in *cin);
 
 /* mod_auth_workos_authn.c: the hooks of AuthType WorkOS */

@@ -211,3 +211,13 @@ wos_req *wos_req_state(request_rec *r)
     }
     return st;
 }
+
+/* A JSON answer of the module's own endpoints (the body left out for HEAD). */
+int wos_send_json(request_rec *r, int status, const char *body)
+{
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    if (!r->header_only)
+        ap_rputs(body, r);
+    return OK;
+}

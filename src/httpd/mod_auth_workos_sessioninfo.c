@@ -14,15 +14,6 @@
 #include "mod_auth_workos.h"
 #include "wos_sessioninfo.h"
 
-static int send_json(request_rec *r, int status, const char *body)
-{
-    r->status = status;
-    ap_set_content_type(r, "application/json");
-    if (!r->header_only)
-        ap_rputs(body, r);
-    return OK;
-}
-
 static int is_info(request_rec *r, const wos_dir_cfg *c)
 {
     return c->apis.info_uri && r->parsed_uri.path
@@ -52,7 +43,7 @@ static int allow_origin(request_rec *r, const wos_dir_cfg *c, const char *origin
 static int preflight(request_rec *r)
 {
     if (!apr_table_get(r->headers_in, "Access-Control-Request-Method"))
-        return send_json(r, HTTP_BAD_REQUEST, "{\"error\":\"not_a_preflight\"}");
+        return wos_send_json(r, HTTP_BAD_REQUEST, "{\"error\":\"not_a_preflight\"}");
     apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods", "GET, POST");
     apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers", "Content-Type");
     apr_table_setn(r->err_headers_out, "Access-Control-Max-Age", "600");
@@ -92,7 +83,7 @@ static int answer(request_rec *r, const wos_dir_cfg *c, const wos_authn_out *out
 {
     switch (out->outcome) {
     case WOS_AUTHN_OK:
-        return send_json(r, HTTP_OK, wos_sessioninfo_json(r->pool, out->session, out->claims,
+        return wos_send_json(r, HTTP_OK, wos_sessioninfo_json(r->pool, out->session, out->claims,
                                                           wos_cfg_info_token(c)));
     case WOS_AUTHN_RETRY:
     case WOS_AUTHN_NOKEYS:
@@ -100,10 +91,10 @@ static int answer(request_rec *r, const wos_dir_cfg *c, const wos_authn_out *out
                        apr_psprintf(r->pool, "%ld", out->retry_after > 0 ? out->retry_after
                                                                          : 5));
         if (out->limited)
-            return send_json(r, HTTP_TOO_MANY_REQUESTS, "{\"error\":\"rate_limited\"}");
-        return send_json(r, HTTP_SERVICE_UNAVAILABLE, "{\"error\":\"unavailable\"}");
+            return wos_send_json(r, HTTP_TOO_MANY_REQUESTS, "{\"error\":\"rate_limited\"}");
+        return wos_send_json(r, HTTP_SERVICE_UNAVAILABLE, "{\"error\":\"unavailable\"}");
     default:
-        return send_json(r, HTTP_UNAUTHORIZED, WOS_SESSIONINFO_UNAUTHENTICATED);
+        return wos_send_json(r, HTTP_UNAUTHORIZED, WOS_SESSIONINFO_UNAUTHENTICATED);
     }
 }
 
@@ -152,7 +143,7 @@ static int sessioninfo_handler(request_rec *r, int lookup_uri)
     if (origin && !allow_origin(r, c, origin)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01621: session endpoint: origin %s "
                       "not in WorkOSSessionInfoOrigins", ap_escape_logitem(r->pool, origin));
-        return send_json(r, HTTP_FORBIDDEN, "{\"error\":\"origin_not_allowed\"}");
+        return wos_send_json(r, HTTP_FORBIDDEN, "{\"error\":\"origin_not_allowed\"}");
     }
     if (r->method_number == M_OPTIONS && origin)
         return preflight(r);
@@ -164,7 +155,7 @@ static int sessioninfo_handler(request_rec *r, int lookup_uri)
     if (r->method_number == M_POST && !origin && !wos_guard_same_origin(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "WOS01622: session endpoint: POST "
                       "refused: not from this site (Origin / Sec-Fetch-Site)");
-        return send_json(r, HTTP_FORBIDDEN, "{\"error\":\"cross_site_request\"}");
+        return wos_send_json(r, HTTP_FORBIDDEN, "{\"error\":\"cross_site_request\"}");
     }
     if ((rv = wants_refresh(r, &force)) != OK)
         return rv;

@@ -29,18 +29,9 @@ typedef struct call {
     apr_array_header_t *list;           /* wos_user_session */
 } call;
 
-static int send_json(request_rec *r, int status, const char *body)
-{
-    r->status = status;
-    ap_set_content_type(r, "application/json");
-    if (!r->header_only)
-        ap_rputs(body, r);
-    return OK;
-}
-
 static int send_error(request_rec *r, int status, const char *code)
 {
-    return send_json(r, status, apr_psprintf(r->pool, "{\"error\":\"%s\"}", code));
+    return wos_send_json(r, status, apr_psprintf(r->pool, "{\"error\":\"%s\"}", code));
 }
 
 static int retry_later(request_rec *r, int status, const char *code, long retry_after)
@@ -151,14 +142,14 @@ static int handle_revoke(call *k, const char *what)
         signed_out = 1;
     }
     if (rv == WOS_OK)
-        return send_json(k->r, HTTP_OK, wos_sessionlist_revoked_json(k->r->pool, done,
+        return wos_send_json(k->r, HTTP_OK, wos_sessionlist_revoked_json(k->r->pool, done,
                                                                      signed_out, NULL));
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, k->r, "WOS02114: sessions endpoint: revoke "
                   "failed after %d revoked: %s", done->nelts, err ? err : wos_strerror(rv));
     if (rv == WOS_EUNAVAIL)
         apr_table_setn(k->r->err_headers_out, "Retry-After",
                        apr_psprintf(k->r->pool, "%ld", retry_after > 0 ? retry_after : 5));
-    return send_json(k->r, rv == WOS_EUNAVAIL ? HTTP_SERVICE_UNAVAILABLE : HTTP_BAD_GATEWAY,
+    return wos_send_json(k->r, rv == WOS_EUNAVAIL ? HTTP_SERVICE_UNAVAILABLE : HTTP_BAD_GATEWAY,
                      wos_sessionlist_revoked_json(k->r->pool, done, 0,
                                                   rv == WOS_EUNAVAIL ? "unavailable"
                                                                      : "upstream_refused"));
@@ -189,7 +180,7 @@ static int serve(call *k, const char *what)
     if (rv != WOS_OK)
         return upstream_failed(k, rv, retry_after, err);
     if (!what)
-        return send_json(k->r, HTTP_OK, wos_sessionlist_json(k->r->pool, k->list,
+        return wos_send_json(k->r, HTTP_OK, wos_sessionlist_json(k->r->pool, k->list,
                                                              k->out.claims->sid));
     return handle_revoke(k, what);
 }
