@@ -73,6 +73,8 @@ void wos_register_claim_provider(apr_pool_t *p);
 void wos_sessioninfo_register_hooks(void);
 
 /* mod_auth_workos_guard.c: state-changing endpoints (switch, forced refresh) */
+/** This request's own origin, scheme://host[:port], as a browser writes it. */
+const char *wos_guard_own_origin(request_rec *r);
 int wos_guard_same_origin(request_rec *r);
 int wos_guard_read_form(request_rec *r, apr_table_t **form);
 void wos_guard_gate(request_rec *r, const struct wos_dir_cfg *c, wos_refresh_ctx *rc);

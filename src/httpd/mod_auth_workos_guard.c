@@ -17,7 +17,7 @@
 #define FORM_MAX 8192       /* bytes of form body read */
 
 /* This request's own origin, scheme://host[:port], as a browser writes it. */
-static const char *own_origin(request_rec *r)
+const char *wos_guard_own_origin(request_rec *r)
 {
     char *u = ap_construct_url(r->pool, "/", r);
     u[strlen(u) - 1] = '\0';
@@ -37,7 +37,7 @@ int wos_guard_same_origin(request_rec *r)
     if (site && strcmp(site, "same-origin") != 0)
         return 0;
     if (origin)
-        return strcasecmp(origin, own_origin(r)) == 0;
+        return strcasecmp(origin, wos_guard_own_origin(r)) == 0;
     return site != NULL;
 }
 

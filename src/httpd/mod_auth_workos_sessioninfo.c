@@ -24,10 +24,8 @@ static int is_info(request_rec *r, const wos_dir_cfg *c)
 static const char *foreign_origin(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
-    char *own = ap_construct_url(r->pool, "/", r);
 
-    own[strlen(own) - 1] = '\0';
-    return origin && strcasecmp(origin, own) ? origin : NULL;
+    return origin && strcasecmp(origin, wos_guard_own_origin(r)) ? origin : NULL;
 }
 
 /* The CORS answer for a listed origin; 0 when @p origin is not listed. */
