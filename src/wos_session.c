@@ -93,28 +93,40 @@ static wos_rv req_string(apr_pool_t *p, const json_t *o, const char *key, const 
     return rv == WOS_ENOKEY ? WOS_EINVAL : rv;
 }
 
+const wos_user_names wos_user_names_camel = {"firstName", "lastName", "emailVerified"};
+const wos_user_names wos_user_names_snake = {"first_name", "last_name", "email_verified"};
+
+wos_rv wos_session_read_user(apr_pool_t *p, const json_t *user, const wos_user_names *names,
+                             wos_session *s, const char **err)
+{
+    wos_rv rv;
+
+    if (req_string(p, user, "id", &s->user_id) != WOS_OK
+        || opt_string(p, user, "email", &s->user_email) != WOS_OK
+        || opt_string(p, user, names->first_name, &s->user_first_name) != WOS_OK
+        || opt_string(p, user, names->last_name, &s->user_last_name) != WOS_OK) {
+        *err = "user.id missing, or a user field has the wrong type";
+        return WOS_EINVAL;
+    }
+    s->user_email_verified = -1;
+    rv = wos_json_get_bool(user, names->email_verified, &s->user_email_verified);
+    if (rv != WOS_OK && rv != WOS_ENOKEY) {
+        *err = apr_psprintf(p, "user.%s is not a boolean", names->email_verified);
+        return WOS_EINVAL;
+    }
+    return WOS_OK;
+}
+
 /* The struct's view of a (type-checked, camelCase) user object. */
 static wos_rv read_user(apr_pool_t *p, json_t *user, wos_session *s, const char **err)
 {
     wos_rv rv = check_user(user, 1, err);
 
-    if (rv != WOS_OK)
-        return rv;
-    if (req_string(p, user, "id", &s->user_id) != WOS_OK
-        || opt_string(p, user, "email", &s->user_email) != WOS_OK
-        || opt_string(p, user, "firstName", &s->user_first_name) != WOS_OK
-        || opt_string(p, user, "lastName", &s->user_last_name) != WOS_OK) {
-        *err = "user.id missing, or a user field has the wrong type";
-        return WOS_EINVAL;
-    }
-    s->user_email_verified = -1;
-    rv = wos_json_get_bool(user, "emailVerified", &s->user_email_verified);
-    if (rv != WOS_OK && rv != WOS_ENOKEY) {
-        *err = "user.emailVerified is not a boolean";
-        return WOS_EINVAL;
-    }
-    s->user = user;
-    return WOS_OK;
+    if (rv == WOS_OK)
+        rv = wos_session_read_user(p, user, &wos_user_names_camel, s, err);
+    if (rv == WOS_OK)
+        s->user = user;
+    return rv;
 }
 
 /* {"email": string, "reason"?: string|null}; absent or null means none. */

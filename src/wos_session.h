@@ -35,6 +35,22 @@ typedef struct wos_session {
                                               what the Ruby and Python SDKs seal), or NULL */
 } wos_session;
 
+/** The names a user object's fields go by in one SDK's payload. */
+typedef struct wos_user_names {
+    const char *first_name, *last_name, *email_verified;
+} wos_user_names;
+
+/** camelCase (the Node SDK's session) and snake_case (the API's, Ruby's, Python's). */
+extern const wos_user_names wos_user_names_camel, wos_user_names_snake;
+
+/**
+ * The struct's view of a user object: `id` required and non-empty, email and
+ * names optional strings, the verified flag an optional boolean.
+ * @return WOS_OK, or WOS_EINVAL with *err saying which field.
+ */
+wos_rv wos_session_read_user(apr_pool_t *p, const json_t *user, const wos_user_names *names,
+                             wos_session *s, const char **err);
+
 /** Largest session JSON accepted (bytes). */
 #define WOS_SESSION_MAX_SIZE (48 * 1024)
 

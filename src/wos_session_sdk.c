@@ -27,25 +27,14 @@ static wos_rv maybe(apr_pool_t *p, const json_t *o, const char *key, const char 
     return rv == WOS_ENOKEY ? WOS_OK : rv;
 }
 
+/* The API's snake_case user object, as the Ruby and Python SDKs seal it. */
 static wos_rv read_user(apr_pool_t *p, json_t *user, wos_session *s, const char **err)
 {
-    wos_rv rv;
+    wos_rv rv = wos_session_read_user(p, user, &wos_user_names_snake, s, err);
 
-    if (need(p, user, "id", &s->user_id) != WOS_OK
-        || maybe(p, user, "email", &s->user_email) != WOS_OK
-        || maybe(p, user, "first_name", &s->user_first_name) != WOS_OK
-        || maybe(p, user, "last_name", &s->user_last_name) != WOS_OK) {
-        *err = "user.id missing, or a user field has the wrong type";
-        return WOS_EINVAL;
-    }
-    s->user_email_verified = -1;
-    rv = wos_json_get_bool(user, "email_verified", &s->user_email_verified);
-    if (rv != WOS_OK && rv != WOS_ENOKEY) {
-        *err = "user.email_verified is not a boolean";
-        return WOS_EINVAL;
-    }
-    s->api_user = user;
-    return WOS_OK;
+    if (rv == WOS_OK)
+        s->api_user = user;
+    return rv;
 }
 
 /* Absent, null, "null" (how Ruby 5/6 wrote none), or {"email", "reason"?}. */
