@@ -280,17 +280,17 @@ static int put_string(json_t *o, const char *key, const char *v)
     return !v || json_object_set_new(o, key, json_string(v)) == 0;
 }
 
-/* A user object from the struct alone, for sessions built without one. */
-static json_t *user_from_fields(const wos_session *s)
+json_t *wos_session_user_from_fields(const wos_session *s, const wos_user_names *names)
 {
     json_t *u = json_object();
     int ok = u && put_string(u, "object", "user") && put_string(u, "id", s->user_id)
              && put_string(u, "email", s->user_email);
 
     if (ok && s->user_email_verified >= 0)
-        ok = json_object_set_new(u, "emailVerified", json_boolean(s->user_email_verified)) == 0;
-    ok = ok && put_string(u, "firstName", s->user_first_name)
-            && put_string(u, "lastName", s->user_last_name);
+        ok = json_object_set_new(u, names->email_verified,
+                                 json_boolean(s->user_email_verified)) == 0;
+    ok = ok && put_string(u, names->first_name, s->user_first_name)
+            && put_string(u, names->last_name, s->user_last_name);
     if (!ok) {
         json_decref(u);
         return NULL;
@@ -298,7 +298,7 @@ static json_t *user_from_fields(const wos_session *s)
     return u;
 }
 
-static json_t *impersonator_json(const wos_session *s)
+json_t *wos_session_impersonator_json(const wos_session *s)
 {
     json_t *imp = json_object();
 
@@ -317,7 +317,7 @@ static json_t *user_json(const wos_session *s)
     const char *id;
 
     if (!s->user)
-        return user_from_fields(s);
+        return wos_session_user_from_fields(s, &wos_user_names_camel);
     id = json_string_value(json_object_get(s->user, "id"));
     if (!id || strcmp(id, s->user_id) != 0)
         return NULL;
@@ -339,7 +339,8 @@ static json_t *session_json(const wos_session *s)
              && put_string(o, "accessToken", s->access_token)
              && put_string(o, "refreshToken", s->refresh_token)
              && put_string(o, "authenticationMethod", s->authentication_method)
-             && (!s->impersonator_email || put_new(o, "impersonator", impersonator_json(s)));
+             && (!s->impersonator_email
+                 || put_new(o, "impersonator", wos_session_impersonator_json(s)));
 
     if (!ok) {
         json_decref(o);

@@ -51,6 +51,12 @@ extern const wos_user_names wos_user_names_camel, wos_user_names_snake;
 wos_rv wos_session_read_user(apr_pool_t *p, const json_t *user, const wos_user_names *names,
                              wos_session *s, const char **err);
 
+/** A user object made from the struct's fields, with @p names' field names (caller owns). */
+json_t *wos_session_user_from_fields(const wos_session *s, const wos_user_names *names);
+
+/** {"email", "reason": string|null} of the impersonator (caller owns), or NULL. */
+json_t *wos_session_impersonator_json(const wos_session *s);
+
 /** Largest session JSON accepted (bytes). */
 #define WOS_SESSION_MAX_SIZE (48 * 1024)
 

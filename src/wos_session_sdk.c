@@ -99,38 +99,11 @@ static int put_str(json_t *o, const char *key, const char *v)
 /* The API's user object: the one kept, else one from the struct's fields. */
 static json_t *user_json(const wos_session *s)
 {
-    json_t *u;
-    int ok;
-
     if (s->api_user) {
         const char *id = json_string_value(json_object_get(s->api_user, "id"));
         return id && !strcmp(id, s->user_id) ? json_incref(s->api_user) : NULL;
     }
-    u = json_object();
-    ok = u && put_str(u, "object", "user") && put_str(u, "id", s->user_id)
-         && put_str(u, "email", s->user_email)
-         && (s->user_email_verified < 0
-             || put(u, "email_verified", json_boolean(s->user_email_verified)))
-         && put_str(u, "first_name", s->user_first_name)
-         && put_str(u, "last_name", s->user_last_name);
-    if (!ok) {
-        json_decref(u);
-        return NULL;
-    }
-    return u;
-}
-
-static json_t *impersonator_json(const wos_session *s)
-{
-    json_t *imp = json_object();
-
-    if (!imp || !put_str(imp, "email", s->impersonator_email)
-        || !put(imp, "reason", s->impersonator_reason ? json_string(s->impersonator_reason)
-                                                      : json_null())) {
-        json_decref(imp);
-        return NULL;
-    }
-    return imp;
+    return wos_session_user_from_fields(s, &wos_user_names_snake);
 }
 
 /* json.dumps writes \\uXXXX escapes in lowercase hex; jansson in uppercase. */
@@ -164,7 +137,8 @@ char *wos_session_serialize_sdk(apr_pool_t *p, const wos_session *s, wos_sdk_jso
     ok = put_str(o, "access_token", s->access_token)
          && put_str(o, "refresh_token", s->refresh_token)
          && put(o, "user", user_json(s))
-         && (!s->impersonator_email || put(o, "impersonator", impersonator_json(s)));
+         && (!s->impersonator_email
+             || put(o, "impersonator", wos_session_impersonator_json(s)));
     text = ok ? json_dumps(o, flags) : NULL;
     json_decref(o);
     if (!text)
