@@ -2,6 +2,7 @@
 """Starting and stopping `demo/run` for the tests (test_demo_*.py): its own
 ports, scratch directory and build, its output in the scratch directory,
 stopped with its whole process group."""
+import json
 import os
 import shutil
 import signal
@@ -26,7 +27,7 @@ def demo_env(build, run, port, emu_port):
                WOS_DEMO_RUNDIR=str(run), WOS_DEMO_PORT=str(port),
                WOS_EMULATOR_PORT=str(emu_port))
     for k in ("WORKOS_CLIENT_ID", "WORKOS_API_KEY", "WORKOS_COOKIE_PASSWORD",
-              "WORKOS_API_BASE_URL", "WOS_DEMO_LISTEN", "MAKEFLAGS"):
+              "WORKOS_API_BASE_URL", "WORKOS_ISSUER", "WOS_DEMO_LISTEN", "MAKEFLAGS"):
         env.pop(k, None)
     return env
 
@@ -87,3 +88,22 @@ class Demo:
 
     def remove(self):
         shutil.rmtree(self.run, ignore_errors=True)
+
+
+COMPAT = TOP / "tests" / "compat"
+
+
+def run_flow(script, *args, timeout=240, env=None):
+    """A browser walk (tests/compat/<script>, one JSON line per step) against a
+    demo: {"steps": {name: record}, "stdout", "stderr"}."""
+    out = subprocess.run(["/usr/bin/node", str(COMPAT / script), *map(str, args)], cwd=COMPAT,
+                         capture_output=True, text=True, timeout=timeout,
+                         env=dict(os.environ, **(env or {})))
+    steps = {}
+    for line in out.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        steps[rec["step"]] = rec
+    return {"steps": steps, "stdout": out.stdout, "stderr": out.stderr}

@@ -5,16 +5,13 @@ page and its links, cancelling sign-in, a callback opened again with and
 without a session, the demo page's expiry, banner and organization forms,
 the home page by state, and the PHP page when php is installed. Each step
 is one test; tests/compat/browser_first_hour.mjs checks each page's text."""
-import json
 import shutil
-import subprocess
 
 import pytest
 
 import demolib
 from harness.httpd import build_dir
 
-COMPAT = demolib.TOP / "tests" / "compat"
 STEPS = ["home-signed-out", "127-sent-to-sign-in", "127-signed-in", "demo-page-times-and-orgs",
          "home-signed-in", "forbidden-page", "forbidden-back-link", "switched-then-admin",
          "replayed-callback-signed-in", "signed-out", "replayed-callback-signed-out",
@@ -27,19 +24,9 @@ HAS_PHP = shutil.which("php") is not None
 def walk():
     demo = demolib.Demo(build_dir())
     try:
-        flow = subprocess.run(
-            ["/usr/bin/node", str(COMPAT / "browser_first_hour.mjs"), str(demo.port),
-             str(demo.run), "1" if HAS_PHP else "0"],
-            cwd=COMPAT, capture_output=True, text=True, timeout=300)
-        steps = {}
-        for line in flow.stdout.splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            steps[rec["step"]] = rec
-        yield {"steps": steps, "stdout": flow.stdout, "stderr": flow.stderr,
-               "error_log": demo.error_log()}
+        flow = demolib.run_flow("browser_first_hour.mjs", demo.port, demo.run,
+                                "1" if HAS_PHP else "0", timeout=300)
+        yield dict(flow, error_log=demo.error_log())
     finally:
         demo.stop()
         demo.remove()
