@@ -100,7 +100,7 @@ class Site:
 
     def issuer(self):
         """The iss of the emulator's tokens (what WorkOSIssuer must name)."""
-        tok = self.emu.session(EMAIL, self.token_ttl)["access_token"]
+        tok = self.emu.session(EMAIL, token_ttl=self.token_ttl)["access_token"]
         payload = tok.split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
 
