@@ -92,7 +92,7 @@ class Site:
         self.emu = Emulator(self.workdir, self.client_id, self.env["WOS_BENCH_API_KEY"],
                             token_ttl)
         self.instances = []
-        self.settings = self.main = self.twin = None
+        self.settings = self.plain_settings = self.main = self.twin = None
         self.nocache = None          # "location", "instance" or None
         self.nocache_reason = ""
 
@@ -104,14 +104,15 @@ class Site:
         payload = tok.split(".")[1]
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["iss"]
 
-    def server_settings(self):
+    def server_settings(self, openidc=True):
+        """The server-wide settings; mod_auth_openidc's only with openidc."""
         return (f"WorkOSClientID {self.client_id}\n"
                 f"WorkOSIssuer {self.issuer()}\n"
                 "WorkOSAPIKey env:WOS_BENCH_API_KEY\n"
                 "WorkOSCookiePassword env:WOS_BENCH_COOKIE_PASSWORD\n"
                 f"WorkOSAPIBaseURL {self.emu.url}\n"
                 "WorkOSRedirectURI /auth/callback\n"
-                f"WorkOSCookieName {COOKIE}\n" + self.openidc_settings())
+                f"WorkOSCookieName {COOKIE}\n" + (self.openidc_settings() if openidc else ""))
 
     def openidc_settings(self):
         if not OPENIDC_SO.exists():
@@ -165,9 +166,21 @@ class Site:
 
     # ---- processes -------------------------------------------------------
 
-    def new_httpd(self, name, processes=None, threads=None):
+    def plain_config(self):
+        """A server with mod_auth_workos alone and two locations, /none/ and /wos/:
+        what a site that uses the module runs. Another authentication module
+        loaded beside it adds its own hooks to every request (mod_auth_openidc
+        asks ap_auth_type() on each request of a location with an AuthType)."""
+        if self.plain_settings is None:
+            self.plain_settings = self.server_settings(openidc=False)
+        wos = "    AuthType WorkOS\n    Require valid-user\n    WorkOSUnauthAction 401\n"
+        return self.plain_settings + "".join(
+            f'Alias "{path}" "{self.htdocs}/"\n<Location "{path}">\n{body}</Location>\n'
+            for path, body in (("/none/", ""), ("/wos/", wos)))
+
+    def new_httpd(self, name, processes=None, threads=None, openidc=True):
         h = Httpd(self.workdir, name, self.env, processes or self.processes,
-                  threads or self.threads, self.module)
+                  threads or self.threads, self.module, openidc)
         self.instances.append(h)
         return h
 
