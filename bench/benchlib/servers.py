@@ -108,7 +108,9 @@ Listen 127.0.0.1:{self.port}
 ServerName 127.0.0.1
 PidFile "{d}/run/httpd.pid"
 DefaultRuntimeDir "{d}/run"
-Mutex file:{d}/run default
+# No Mutex line: httpd's default mechanism (pthread here), as Debian's
+# apache2.conf leaves it. "Mutex file:... default" would make every lock a
+# file lock: two fcntl calls per shared session cache access.
 ErrorLog "{self.error_log}"
 LogLevel warn
 {user}{chr(10).join(mods)}
