@@ -6,7 +6,7 @@
 // banner and organization forms, the home page by state, the PHP page.
 // Usage: node browser_first_hour.mjs <port> <screenshot-dir> <with-php 0|1>
 // Prints one JSON line per step ({"step", "ok", ...}); stops at the first failure.
-import { chromium } from 'playwright-core';
+import { report, walk } from './browser_common.mjs';
 
 const port = process.argv[2];
 const shots = process.argv[3];
@@ -16,11 +16,6 @@ const loop = `http://127.0.0.1:${port}`;
 const ACME = 'org_01ACME00000000000000000000';
 const GLOBEX = 'org_01GLOBEX000000000000000000';
 
-function report(step, ok, extra = {}) {
-  console.log(JSON.stringify({ step, ok: Boolean(ok), ...extra }));
-  if (!ok) throw new Error(`step ${step} failed`);
-}
-
 const text = async (page, sel) => ((await page.textContent(sel)) || '').replace(/\s+/g, ' ').trim();
 const onSignInPage = (page) => page.url().includes('/user_management/authorize');
 
@@ -28,14 +23,8 @@ async function signInAs(page, email, landing) {
   await Promise.all([page.waitForURL(landing), page.click(`button[data-user="${email}"]`)]);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let code = 0;
 let page;
-try {
+await walk(async (browser) => {
   const context = await browser.newContext();
   page = await context.newPage();
   const callbacks = [];
@@ -159,11 +148,4 @@ try {
            && (await text(page, '#greeting')).startsWith('Hello from PHP'),
            { status: php.status(), greeting: await text(page, '#greeting') });
   }
-} catch (e) {
-  const where = page ? { url: page.url(), text: (await page.innerText('body').catch(() => '')).slice(0, 600) } : {};
-  console.log(JSON.stringify({ step: 'error', ok: false, error: String(e), ...where }));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+}, async () => (page ? { url: page.url(), text: (await page.innerText('body').catch(() => '')).slice(0, 600) } : {}));

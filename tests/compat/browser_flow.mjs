@@ -3,25 +3,14 @@
 // driven by playwright-core. Usage: node browser_flow.mjs <demo-url> <screenshot-dir>
 // Prints one JSON line per step ({"step", "ok", ...}) and exits non-zero on
 // the first failure.
-import { chromium } from 'playwright-core';
+import { report, walk } from './browser_common.mjs';
 
 const base = process.argv[2].replace(/\/$/, '');
 const shots = process.argv[3];
 const member = process.env.WOS_BROWSER_USER || 'grace@example.com';
 const switchTo = process.env.WOS_BROWSER_SWITCH_ORG;   // organization id to switch to
 
-function report(step, ok, extra = {}) {
-  console.log(JSON.stringify({ step, ok, ...extra }));
-  if (!ok) throw new Error(`step ${step} failed`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let code = 0;
-try {
+await walk(async (browser) => {
   const page = await (await browser.newContext()).newPage();
 
   // 1. A protected page sends us to the AuthKit sign-in page.
@@ -73,10 +62,4 @@ try {
   report('asked-to-sign-in-again', page.url().includes('/user_management/authorize'),
          { url: page.url() });
   await page.screenshot({ path: `${shots}/4-signed-out.png` });
-} catch (e) {
-  console.log(JSON.stringify({ step: 'error', ok: false, error: String(e) }));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+});

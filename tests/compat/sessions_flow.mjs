@@ -4,24 +4,14 @@
 // (three contexts) lists them, signs one out, then signs out everywhere else.
 // Usage: node sessions_flow.mjs <demo-url>. Prints one JSON line per step
 // ({"step", "ok", ...}) and exits non-zero on the first failure.
-import { chromium } from 'playwright-core';
+import { report, walk } from './browser_common.mjs';
 
 const base = process.argv[2].replace(/\/$/, '');
 const user = process.env.WOS_BROWSER_USER || 'grace@example.com';
 
-function report(step, ok, extra = {}) {
-  console.log(JSON.stringify({ step, ok, ...extra }));
-  if (!ok) throw new Error(`step ${step} failed`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
 
 // A new browser (context) signed in as the user, on /app/.
-async function signedIn() {
+async function signedIn(browser) {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${base}/app/`);
   await Promise.all([page.waitForURL(`${base}/app/`), page.click(`button[data-user="${user}"]`)]);
@@ -39,10 +29,9 @@ async function rows(page, n) {
   })));
 }
 
-let code = 0;
-try {
-  const a = await signedIn();
-  const b = await signedIn();
+await walk(async (browser) => {
+  const a = await signedIn(browser);
+  const b = await signedIn(browser);
   await a.reload();
   await a.click('#sessions-show');
   const two = await rows(a, 2);
@@ -54,7 +43,7 @@ try {
   report('signed-out-the-other-browser', one.length === 1 && one[0].current && one[0].id !== other,
          { rows: one, revoked: other });
 
-  const c = await signedIn();
+  const c = await signedIn(browser);
   await a.reload();
   await a.click('#sessions-show');
   await rows(a, 2);
@@ -64,10 +53,4 @@ try {
   const still = await a.goto(`${base}/app/`);
   report('this-browser-still-signed-in', still.status() === 200 && a.url() === `${base}/app/`);
   await b.close();
-} catch (e) {
-  console.log(JSON.stringify({ step: 'error', ok: false, error: String(e) }));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+});

@@ -5,28 +5,17 @@
 // with the bearer token alone, and refreshes the session.
 // Usage: node spa_flow.mjs <demo-url> <screenshot-dir>
 // Prints one JSON line per step ({"step", "ok", ...}); exits non-zero on failure.
-import { chromium } from 'playwright-core';
+import { report, walk } from './browser_common.mjs';
 
 const base = process.argv[2].replace(/\/$/, '');
 const shots = process.argv[3];
 const user = process.env.WOS_BROWSER_USER || 'grace@example.com';
 const userId = process.env.WOS_BROWSER_USER_ID;
 
-function report(step, ok, extra = {}) {
-  console.log(JSON.stringify({ step, ok, ...extra }));
-  if (!ok) throw new Error(`step ${step} failed`);
-}
-
 const state = (page, want) => page.waitForFunction(
   (w) => document.getElementById('spa-state').textContent === w, want, { timeout: 20000 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-let code = 0;
-try {
+await walk(async (browser) => {
   const page = await (await browser.newContext()).newPage();
 
   // 1. The static page asks the session endpoint and learns nobody is signed in.
@@ -65,10 +54,4 @@ try {
   const after = await page.evaluate(() => accessToken);
   report('spa-refreshed', Boolean(after) && after !== before);
   await page.screenshot({ path: `${shots}/spa-2-refreshed.png` });
-} catch (e) {
-  console.log(JSON.stringify({ step: 'error', ok: false, error: String(e) }));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+});
