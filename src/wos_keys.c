@@ -27,7 +27,7 @@ typedef struct key_slot {
 } key_slot;
 
 struct wos_keystore {
-    apr_pool_t *pool;
+    apr_pool_t *pool;          /* the slots' own: see wos_keystore_create */
     apr_thread_mutex_t *mu;
     apr_hash_t *slots;         /* cache id (base URL + client) -> key_slot */
 };
@@ -53,17 +53,24 @@ static apr_status_t keystore_cleanup(void *data)
             gen_destroy(slot->cur);
         slot->cur = NULL;
     }
+    apr_pool_destroy(ks->pool);
     return APR_SUCCESS;
 }
 
+/*
+ * Slots are made while requests run, under the store's lock only: they take
+ * from a pool of their own, never from @p p (httpd's pchild), which other
+ * objects and modules use under no common lock. Its parent is APR's global
+ * pool, so that it outlives @p p's subpools (borrowers) and goes in the cleanup.
+ */
 wos_rv wos_keystore_create(apr_pool_t *p, wos_keystore **out)
 {
     wos_keystore *ks = apr_pcalloc(p, sizeof(*ks));
 
-    if (apr_thread_mutex_create(&ks->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+    if (apr_thread_mutex_create(&ks->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
+        || apr_pool_create(&ks->pool, NULL) != APR_SUCCESS)
         return WOS_ECRYPTO;
-    ks->pool = p;
-    ks->slots = apr_hash_make(p);
+    ks->slots = apr_hash_make(ks->pool);
     apr_pool_cleanup_register(p, ks, keystore_cleanup, apr_pool_cleanup_null);
     *out = ks;
     return WOS_OK;

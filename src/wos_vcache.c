@@ -41,6 +41,7 @@ struct vc_entry {
 
 struct wos_vcache {
     apr_thread_mutex_t *mu;
+    apr_pool_t *tables;             /* the two tables' own: see wos_vcache_create */
     apr_hash_t *index;
     apr_hash_t *by_tail;            /* vc_tail -> the newest entry with that tail */
     vc_entry *head, *tail;
@@ -58,17 +59,25 @@ static apr_status_t vcache_cleanup(void *data)
         apr_pool_destroy(e->pool);
     }
     vc->head = vc->tail = NULL;
+    apr_pool_destroy(vc->tables);
     return APR_SUCCESS;
 }
 
+/*
+ * The tables grow while requests run, under the cache's lock only: they take
+ * from a pool of their own, never from @p p (httpd's pchild), which other
+ * objects and modules use under no common lock. Its parent is APR's global
+ * pool, so that it outlives @p p's subpools (readers) and goes in the cleanup.
+ */
 wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
 {
     wos_vcache *vc = apr_pcalloc(p, sizeof(*vc));
 
-    if (apr_thread_mutex_create(&vc->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS)
+    if (apr_thread_mutex_create(&vc->mu, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS
+        || apr_pool_create(&vc->tables, NULL) != APR_SUCCESS)
         return WOS_ECRYPTO;
-    vc->index = apr_hash_make(p);
-    vc->by_tail = apr_hash_make(p);
+    vc->index = apr_hash_make(vc->tables);
+    vc->by_tail = apr_hash_make(vc->tables);
     vc->capacity = capacity > 0 ? capacity : 1;
     apr_pool_cleanup_register(p, vc, vcache_cleanup, apr_pool_cleanup_null);
     *out = vc;
