@@ -4,23 +4,47 @@
  * Slots are named by 1-based indexes (0: none) so the region means the
  * same in every process. Each slot is in one bucket chain (or the free
  * list, through the same link) and in the LRU list, newest at the head.
+ *
+ * Lookups read without the lock, as a sequence lock's readers: the header's
+ * seq is odd while a writer changes a chain or a slot's key, expiry or
+ * payload, and a lookup that saw it odd or changed asks again under the
+ * lock. The LRU links are read and written under the lock only, so moving
+ * an entry to the front does not disturb readers. Fields a lookup reads
+ * before trusting them (links, lengths, times) are loaded once, atomically.
  */
 #include <string.h>
 
 #include "wos_scache.h"
 
 #define SC_MAGIC   0x574f5353u      /* "WOSS" */
-#define SC_VERSION 1u
+#define SC_VERSION 2u
 #define SC_ALIGN   64
+/* Slots a lookup follows at most without the lock (chains hold one or two). */
+#define SC_PEEK_STEPS 64
+
+/* Cache lines of their own (the region starts page-aligned in the server). */
+typedef union sc_seq_line {
+    apr_uint32_t seq;               /* read by every lookup, written by writers only */
+    unsigned char line[SC_ALIGN];
+} sc_seq_line;
+
+typedef union sc_count_line {
+    struct {
+        apr_uint64_t hits, misses;  /* counted by lookups without the lock (atomic adds) */
+    } n;
+    unsigned char line[SC_ALIGN];
+} sc_count_line;
 
 typedef struct sc_header {
+    sc_seq_line seq;
+    sc_count_line lookups;
     apr_uint32_t magic, version;
     apr_uint64_t size;
     apr_uint32_t entry_size, capacity, nbuckets;
     apr_uint32_t used;              /* slots ever handed out: the rest are untouched */
     apr_uint32_t free_head, lru_head, lru_tail, count;
     unsigned char secret[WOS_SIPHASH_KEY_LEN];
-    apr_uint64_t hits, misses, stores, evictions, expired, too_large;
+    apr_uint64_t stores, evictions, expired, too_large;
 } sc_header;
 
 typedef struct sc_slot {
@@ -29,6 +53,7 @@ typedef struct sc_slot {
     apr_uint32_t chain;             /* next in the bucket, or in the free list */
     apr_uint32_t older, newer;      /* LRU neighbours */
     apr_uint32_t len;               /* payload bytes, after the slot header */
+    apr_int64_t used_at;            /* when last moved to the front (seconds) */
 } sc_slot;
 
 struct wos_scache {
@@ -131,6 +156,30 @@ apr_size_t wos_scache_payload_max(const wos_scache *sc)
     return sc->entry_size - sizeof(sc_slot);
 }
 
+/* ---- the sequence count ------------------------------------------------ */
+
+/* A writer (holding the lock) starts changing what lookups read. */
+static void seq_write_begin(wos_scache *sc)
+{
+    apr_uint32_t s = __atomic_load_n(&sc->h->seq.seq, __ATOMIC_RELAXED);
+
+    if (!(s & 1))           /* odd: a writer died mid-change; it stays odd */
+        __atomic_store_n(&sc->h->seq.seq, s + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void seq_write_end(wos_scache *sc)
+{
+    apr_uint32_t s = __atomic_load_n(&sc->h->seq.seq, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&sc->h->seq.seq, s + 1, __ATOMIC_RELEASE);
+}
+
+static void count(apr_uint64_t *counter)
+{
+    __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
 /* ---- links (all under the lock) ---------------------------------------- */
 
 static sc_slot *slot(const wos_scache *sc, apr_uint32_t ref)
@@ -226,20 +275,55 @@ static apr_uint32_t take_slot(wos_scache *sc, apr_int64_t now)
 
 /* ---- operations ------------------------------------------------------- */
 
-wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
-                      apr_int64_t now, void **data, apr_size_t *len,
-                      apr_int64_t *valid_until)
+/*
+ * The lookup without the lock: WOS_OK with the payload copied (*move: it is
+ * due to go to the front), WOS_ENOKEY for a miss no writer disturbed, and
+ * WOS_EBUSY when it must be asked again under the lock (a writer was busy,
+ * or the entry is expired, which only the lock may free).
+ */
+static wos_rv peek(wos_scache *sc, const unsigned char *key, apr_int64_t now, void *buf,
+                   apr_size_t *len, apr_int64_t *valid_until, int *move)
 {
-    void *buf = apr_palloc(p, wos_scache_payload_max(sc));
-    apr_uint32_t *link;
+    apr_uint32_t seq = __atomic_load_n(&sc->h->seq.seq, __ATOMIC_ACQUIRE);
+    apr_uint32_t ref = __atomic_load_n(bucket(sc, key), __ATOMIC_RELAXED), steps = 0;
     wos_rv rv = WOS_ENOKEY;
 
-    if (sc->lock.lock(sc->lock.baton) != 0)
+    if (seq & 1)
         return WOS_EBUSY;
-    link = find(sc, key);
+    for (; valid_ref(sc, ref) && steps < SC_PEEK_STEPS; steps++) {
+        sc_slot *e = slot(sc, ref);
+        if (memcmp(e->key, key, WOS_SCACHE_KEY_LEN) == 0) {
+            apr_uint32_t n = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+            apr_int64_t until = __atomic_load_n(&e->valid_until, __ATOMIC_RELAXED);
+            if (until <= now || n > wos_scache_payload_max(sc))
+                return WOS_EBUSY;
+            memcpy(buf, e + 1, n);
+            *len = n;
+            *valid_until = until;
+            *move = now - __atomic_load_n(&e->used_at, __ATOMIC_RELAXED)
+                    >= WOS_SCACHE_RECENCY_SEC;
+            rv = WOS_OK;
+            break;
+        }
+        ref = __atomic_load_n(&e->chain, __ATOMIC_RELAXED);
+    }
+    if (steps == SC_PEEK_STEPS)
+        return WOS_EBUSY;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&sc->h->seq.seq, __ATOMIC_RELAXED) == seq ? rv : WOS_EBUSY;
+}
+
+/* The lookup under the lock: frees an expired entry, moves a hit to the front. */
+static wos_rv get_locked(wos_scache *sc, const unsigned char *key, apr_int64_t now,
+                         void *buf, apr_size_t *len, apr_int64_t *valid_until)
+{
+    apr_uint32_t *link = find(sc, key);
+
     if (link && (slot(sc, *link)->valid_until <= now
                  || slot(sc, *link)->len > wos_scache_payload_max(sc))) {
+        seq_write_begin(sc);
         release(sc, link);          /* expired (or not a length a put writes) */
+        seq_write_end(sc);
         sc->h->expired++;
     }
     else if (link) {
@@ -247,18 +331,36 @@ wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
         sc_slot *e = slot(sc, ref);
         lru_unlink(sc, ref);
         lru_push(sc, ref);
+        e->used_at = now;
         *len = e->len;
         memcpy(buf, e + 1, e->len);
-        if (valid_until)
-            *valid_until = e->valid_until;
-        sc->h->hits++;
-        rv = WOS_OK;
+        *valid_until = e->valid_until;
+        return WOS_OK;
     }
-    if (rv != WOS_OK)
-        sc->h->misses++;
-    sc->lock.unlock(sc->lock.baton);
-    if (rv == WOS_OK)
+    return WOS_ENOKEY;
+}
+
+wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
+                      apr_int64_t now, void **data, apr_size_t *len,
+                      apr_int64_t *valid_until)
+{
+    void *buf = apr_palloc(p, wos_scache_payload_max(sc));
+    apr_int64_t until = 0;
+    int move = 0;
+    wos_rv rv = peek(sc, key, now, buf, len, &until, &move);
+
+    if (rv == WOS_EBUSY || move) {
+        if (sc->lock.lock(sc->lock.baton) != 0)
+            return WOS_EBUSY;
+        rv = get_locked(sc, key, now, buf, len, &until);
+        sc->lock.unlock(sc->lock.baton);
+    }
+    count(rv == WOS_OK ? &sc->h->lookups.n.hits : &sc->h->lookups.n.misses);
+    if (rv == WOS_OK) {
         *data = buf;
+        if (valid_until)
+            *valid_until = until;
+    }
     return rv;
 }
 
@@ -277,6 +379,7 @@ wos_rv wos_scache_put(wos_scache *sc, const unsigned char *key, apr_int64_t vali
         sc->lock.unlock(sc->lock.baton);
         return WOS_ETOOBIG;
     }
+    seq_write_begin(sc);
     link = find(sc, key);
     if (link) {
         ref = *link;
@@ -295,9 +398,11 @@ wos_rv wos_scache_put(wos_scache *sc, const unsigned char *key, apr_int64_t vali
         e->valid_until = valid_until;
         e->len = (apr_uint32_t)len;
         memcpy(e + 1, data, len);
+        e->used_at = now;
         lru_push(sc, ref);
         sc->h->stores++;
     }
+    seq_write_end(sc);
     sc->lock.unlock(sc->lock.baton);
     return ref ? WOS_OK : WOS_ECRYPTO;
 }
@@ -320,8 +425,8 @@ wos_rv wos_scache_stats_get(wos_scache *sc, wos_scache_stats *st)
     st->entries = h->count;
     st->capacity = sc->capacity;
     st->entry_size = sc->entry_size;
-    st->hits = h->hits;
-    st->misses = h->misses;
+    st->hits = __atomic_load_n(&h->lookups.n.hits, __ATOMIC_RELAXED);
+    st->misses = __atomic_load_n(&h->lookups.n.misses, __ATOMIC_RELAXED);
     st->stores = h->stores;
     st->evictions = h->evictions;
     st->expired = h->expired;

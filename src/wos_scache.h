@@ -10,10 +10,13 @@
  * from the key's first bytes and accept only the whole key. Least recently
  * used entries are evicted first; an expired entry is never returned.
  *
- * Every operation runs under the caller's lock (callbacks, so the core needs
- * no httpd mutex); the region holds no pointers, only offsets and indexes,
- * so each process may map it at its own address. Untouched slots are never
- * written before first use, so a large region costs memory only as it fills.
+ * Writers run under the caller's lock (callbacks, so the core needs no httpd
+ * mutex). Lookups take no lock: they read under a sequence count that every
+ * change to a chain or a slot's contents makes odd, then even again, and
+ * retry under the lock when it moved. The region holds no pointers, only
+ * offsets and indexes, so each process may map it at its own address.
+ * Untouched slots are never written before first use, so a large region
+ * costs memory only as it fills.
  */
 #ifndef WOS_SCACHE_H
 #define WOS_SCACHE_H
@@ -28,6 +31,12 @@
 #define WOS_SCACHE_MAX_ENTRY 65536
 /** The fewest entries a region must hold to be worth having. */
 #define WOS_SCACHE_MIN_ENTRIES 16
+/**
+ * How old an entry's last use must be for a read to count as a new one (and
+ * move it to the front, under the lock). Eviction is least recently used to
+ * within this many seconds; any other read takes no lock.
+ */
+#define WOS_SCACHE_RECENCY_SEC 30
 
 typedef struct wos_scache wos_scache;
 
@@ -68,7 +77,10 @@ apr_size_t wos_scache_payload_max(const wos_scache *sc);
 /**
  * A copy (in @p p) of the payload stored under @p key when it holds at
  * @p now, and until when (@p valid_until may be NULL); WOS_ENOKEY otherwise
- * (an expired entry is freed on the way). WOS_EBUSY when the lock failed.
+ * (an expired entry is freed on the way). Takes the lock only to free an
+ * expired entry, to move one last used WOS_SCACHE_RECENCY_SEC ago to the
+ * front, or when a writer changed the table meanwhile. WOS_EBUSY when the
+ * lock failed.
  */
 wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
                       apr_int64_t now, void **data, apr_size_t *len,

@@ -207,17 +207,23 @@ START_TEST(table_expiry)
 }
 END_TEST
 
-/* Full: the least recently used goes first (a read counts as a use). */
+/*
+ * Full: the least recently used goes first. A read counts as a use once the
+ * entry's last use is WOS_SCACHE_RECENCY_SEC old: reads take no lock, and
+ * only such a read takes it, to move the entry to the front.
+ */
 START_TEST(table_evicts_least_recently_used)
 {
     wos_scache *sc = table(16 * 1024, 256);
     unsigned cap = (unsigned)stats(sc).capacity, i;
+    apr_int64_t later = 1000 + WOS_SCACHE_RECENCY_SEC;
 
     ck_assert_uint_ge(cap, WOS_SCACHE_MIN_ENTRIES);
     for (i = 0; i < cap; i++)
         put_n(sc, i, 5000);
     ck_assert_uint_eq(stats(sc).entries, cap);
-    ck_assert_int_eq(get_n(sc, 0, 1000), 1);        /* 0 is now the newest */
+    ck_assert_int_eq(get_n(sc, 0, later), 1);       /* 0 is now the newest */
+    ck_assert_int_eq(get_n(sc, 1, 1000), 1);        /* too recent to move: 1 stays oldest */
     put_n(sc, cap, 5000);                           /* evicts 1, the oldest */
     ck_assert_int_eq(get_n(sc, 1, 1000), 0);
     ck_assert_int_eq(get_n(sc, 0, 1000), 1);
@@ -236,6 +242,36 @@ START_TEST(table_evicts_least_recently_used)
 }
 END_TEST
 
+/*
+ * Lookups take no lock: every process reads the table at once. The lock is
+ * for writers, and for the read that moves an entry to the front (once per
+ * WOS_SCACHE_RECENCY_SEC) or frees an expired one.
+ */
+START_TEST(table_lookups_take_no_lock)
+{
+    wos_scache *sc = table(64 * 1024, 256);
+    apr_int64_t later = 1000 + WOS_SCACHE_RECENCY_SEC;
+    int taken, i;
+
+    put_n(sc, 1, 2000);
+    taken = FL.taken;
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(get_n(sc, 1, 1000 + i), 1);
+    ck_assert_int_eq(get_n(sc, 2, 1000), 0);
+    ck_assert_int_eq(FL.taken, taken);
+    ck_assert_int_eq(get_n(sc, 1, later), 1);       /* moves to the front: locks */
+    ck_assert_int_eq(FL.taken, taken + 1);
+    ck_assert_int_eq(get_n(sc, 1, later + 1), 1);   /* recent again */
+    ck_assert_int_eq(FL.taken, taken + 1);
+    ck_assert_int_eq(get_n(sc, 1, 2000), 0);        /* expired: freed under the lock */
+    ck_assert_int_eq(FL.taken, taken + 2);
+    ck_assert_uint_eq(stats(sc).hits, 12);
+    ck_assert_uint_eq(stats(sc).misses, 2);
+    ck_assert_uint_eq(stats(sc).entries, 0);
+    ck_assert_int_eq(FL.held, 0);
+}
+END_TEST
+
 START_TEST(table_sizes)
 {
     unsigned char k[16];
@@ -247,9 +283,9 @@ START_TEST(table_sizes)
     /* A payload larger than a slot is refused and counted. */
     memset(big, 'x', sizeof(big));
     key_of(k, 1);
-    ck_assert_uint_eq(wos_scache_payload_max(sc), 256 - 40);
-    ck_assert_int_eq(wos_scache_put(sc, k, 5000, big, 217, 1000), WOS_ETOOBIG);
-    ck_assert_int_eq(wos_scache_put(sc, k, 5000, big, 216, 1000), WOS_OK);
+    ck_assert_uint_eq(wos_scache_payload_max(sc), 256 - 48);    /* the slot's header */
+    ck_assert_int_eq(wos_scache_put(sc, k, 5000, big, 209, 1000), WOS_ETOOBIG);
+    ck_assert_int_eq(wos_scache_put(sc, k, 5000, big, 208, 1000), WOS_OK);
     ck_assert_uint_eq(stats(sc).too_large, 1);
     /* Regions too small, odd slot sizes, and attaching to what is not a table. */
     ck_assert_int_eq(wos_scache_format(base, 4096, 512, SECRET), WOS_EINVAL);
@@ -332,6 +368,108 @@ START_TEST(table_concurrent_writers_across_processes)
     ck_assert_uint_gt(st.hits, 0);
     ck_assert_uint_gt(st.evictions, 0);
     ck_assert_uint_eq(st.entries, st.capacity);
+    munmap(base, size);
+}
+END_TEST
+
+/*
+ * Readers without the lock never see an entry half written: writers keep
+ * rewriting a few keys with payloads of changing length and content, and
+ * push them out of a table that holds fewer, so slots change key under the
+ * readers. Every hit must be one whole payload written for its own key.
+ */
+#define TORN_KEYS 40
+#define TORN_ROUNDS 100000
+
+/* Version @p v of key @p n's payload: a header, then bytes only it writes. */
+static apr_size_t torn_payload(char *buf, unsigned n, unsigned v)
+{
+    apr_size_t len = 32 + (v * 37u + n) % 180, i;
+    int h = snprintf(buf, 32, "%u/%u/%u|", n, v, (unsigned)len);
+
+    for (i = (apr_size_t)h; i < len; i++)
+        buf[i] = (char)('a' + (n * 31u + v * 7u + i) % 26);
+    return len;
+}
+
+static int torn_check(const char *data, apr_size_t len, unsigned n)
+{
+    char want[256];
+    unsigned kn, v, wl;
+
+    if (sscanf(data, "%u/%u/%u|", &kn, &v, &wl) != 3 || kn != n || wl != len)
+        return 0;
+    return torn_payload(want, n, v) == len && memcmp(want, data, len) == 0;
+}
+
+static int torn_writer(wos_scache *sc, unsigned seed)
+{
+    char buf[256];
+    unsigned char k[16];
+    unsigned i, n;
+
+    for (i = 0; i < TORN_ROUNDS; i++) {
+        n = (seed + i * 7u) % TORN_KEYS;
+        key_of(k, n);
+        if (wos_scache_put(sc, k, 5000, buf, torn_payload(buf, n, seed * TORN_ROUNDS + i),
+                           1000) != WOS_OK)
+            return 1;
+    }
+    return 0;
+}
+
+/* Exit status: 0 when every hit was whole and some were hits, 1 otherwise. */
+static int torn_reader(wos_scache *sc, unsigned seed)
+{
+    apr_pool_t *p;
+    unsigned char k[16];
+    unsigned i, n, hits = 0;
+    void *data;
+    apr_size_t len;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < 3 * TORN_ROUNDS; i++) {
+        n = (seed * 13u + i) % TORN_KEYS;
+        key_of(k, n);
+        if (wos_scache_get(sc, p, k, 1000, &data, &len, NULL) == WOS_OK) {
+            if (!torn_check(data, len, n))
+                return 1;
+            hits++;
+        }
+        if (i % 256 == 0)
+            apr_pool_clear(p);
+    }
+    return hits > 0 ? 0 : 1;
+}
+
+START_TEST(table_readers_never_see_a_torn_entry)
+{
+    apr_size_t size = 16 * 1024;        /* about 24 slots of 512 for 40 keys */
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    proc_lock pl;
+    wos_scache_lock lock = {pl_lock, pl_unlock, &pl};
+    wos_scache *sc;
+    pid_t pids[4];
+    int i, status;
+
+    ck_assert_ptr_ne(base, MAP_FAILED);
+    ck_assert_int_eq(apr_proc_mutex_create(&pl.mu, NULL, APR_LOCK_DEFAULT, tp), APR_SUCCESS);
+    ck_assert_int_eq(wos_scache_format(base, size, 512, SECRET), WOS_OK);
+    ck_assert_int_eq(wos_scache_attach(tp, base, size, &lock, &sc), WOS_OK);
+    ck_assert_uint_lt(stats(sc).capacity, TORN_KEYS);
+    for (i = 0; i < 4; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0)
+            _exit(i < 2 ? torn_writer(sc, (unsigned)i + 1) : torn_reader(sc, (unsigned)i));
+    }
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_msg(WEXITSTATUS(status) == 0, "%s %d failed",
+                      i < 2 ? "writer" : "reader", i);
+    }
+    ck_assert_int_eq(wos_scache_verify(sc, tp), WOS_OK);
     munmap(base, size);
 }
 END_TEST
@@ -698,8 +836,10 @@ static Suite *suite(void)
     tcase_add_test(tc, table_hits_misses_and_replaces);
     tcase_add_test(tc, table_expiry);
     tcase_add_test(tc, table_evicts_least_recently_used);
+    tcase_add_test(tc, table_lookups_take_no_lock);
     tcase_add_test(tc, table_sizes);
     tcase_add_test(tc, table_concurrent_writers_across_processes);
+    tcase_add_test(tc, table_readers_never_see_a_torn_entry);
     tcase_add_test(tc, idpack_round_trip_without_tokens);
     tcase_add_test(tc, each_setting_misses);
     tcase_add_test(tc, authn_shares_one_verification);
