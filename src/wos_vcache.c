@@ -261,7 +261,7 @@ static void drop(wos_vcache *vc, vc_entry *e)
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, NULL);
     if (e->cookie && apr_hash_get(vc->by_tail, &e->tail, sizeof(e->tail)) == e)
         apr_hash_set(vc->by_tail, &e->tail, sizeof(e->tail), NULL);
-    vc->count--;
+    __atomic_store_n(&vc->count, vc->count - 1, __ATOMIC_RELAXED);   /* read unlocked */
     if (e->refs)
         e->dropped = 1;
     else
@@ -407,7 +407,7 @@ static int insert(wos_vcache *vc, vc_entry *e, int evict)
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, e);
     if (e->cookie)
         apr_hash_set(vc->by_tail, &e->tail, sizeof(e->tail), e);
-    vc->count++;
+    __atomic_store_n(&vc->count, vc->count + 1, __ATOMIC_RELAXED);
     apr_thread_mutex_unlock(vc->mu);
     return 1;
 }
@@ -441,12 +441,9 @@ void wos_vcache_offer(wos_vcache *vc, const unsigned char *key, const char *cook
         apr_pool_destroy(e->pool);
 }
 
+/* Read without the lock: wos_vcache_offer asks on every shared-cache hit, and
+ * insert() checks again under it. */
 int wos_vcache_count(wos_vcache *vc)
 {
-    int n;
-
-    apr_thread_mutex_lock(vc->mu);
-    n = vc->count;
-    apr_thread_mutex_unlock(vc->mu);
-    return n;
+    return __atomic_load_n(&vc->count, __ATOMIC_RELAXED);
 }

@@ -104,24 +104,50 @@ def throughput(site, locs, opts, log, httpd_cpus=None, wrk_cpus=None):
             h.pin(everything)
 
 
+SLICE = 2                       # seconds: the locations take turns this often
+
+
 def rounds(site, locs, opts, log):
+    """opts.rounds rounds; in each, every location gets opts.seconds of wrk in
+    slices of SLICE seconds taken in turn (1,2,3,...,12,1,2,...). The host's
+    slow spells last seconds to tens of seconds: with one 8-second run per
+    location they fell on some locations of a round and not others."""
     for loc in locs:
         wrk.on(loc, opts.warmup, opts)
+    length = min(SLICE, opts.seconds)
+    slices = max(1, round(opts.seconds / length))
     runs = {loc.num: [] for loc in locs}
     watch = CpuWatch(site)
     for r in range(opts.rounds):
+        got = {loc.num: [] for loc in locs}
+        for _ in range(slices):
+            for loc in locs:
+                watch.start()
+                ticks = loc.httpd.cpu_ticks()
+                res = wrk.on(loc, length, opts)
+                res["ticks"] = loc.httpd.cpu_ticks() - ticks
+                res["other_cpu"] = watch.stop()
+                got[loc.num].append(res)
         for loc in locs:
-            watch.start()
-            ticks = loc.httpd.cpu_ticks()
-            res = wrk.on(loc, opts.seconds, opts)
-            ticks = loc.httpd.cpu_ticks() - ticks
-            res["other_cpu"] = watch.stop()
-            res["cpu_us"] = ticks / TICK * 1e6 / max(1, res["requests"])
+            res = merge_slices(got[loc.num])
             runs[loc.num].append(res)
             log(f"round {r + 1}/{opts.rounds} location {loc.num}: {res['rps']:.0f} req/s, "
                 f"p50 {res['p50']:.2f} ms, p99 {res['p99']:.2f} ms, "
                 f"httpd {res['cpu_us']:.1f} us CPU/request, other CPU {res['other_cpu']:.0f}%")
     return {num: summarize(rs) for num, rs in runs.items()}
+
+
+def merge_slices(parts):
+    """One round of a location from its slices: requests over seconds, the
+    median slice's latency percentiles, httpd CPU over requests."""
+    requests = sum(p["requests"] for p in parts)
+    return {"rps": requests / sum(p["seconds"] for p in parts),
+            "p50": statistics.median(p["p50"] for p in parts),
+            "p99": statistics.median(p["p99"] for p in parts),
+            "cpu_us": sum(p["ticks"] for p in parts) / TICK * 1e6 / max(1, requests),
+            "requests": requests,
+            "socket_errors": sum(p["socket_errors"] for p in parts),
+            "other_cpu": max(p["other_cpu"] for p in parts)}
 
 
 def summarize(rs):

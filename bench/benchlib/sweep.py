@@ -18,13 +18,13 @@ from pathlib import Path
 
 from . import client, wrk
 from .instr import Callgrind
+from .measure import SLICE
 from .site import COOKIE, EMAIL, PAGE
 from .tools import BenchError
 
 STATUS = "/workos-status"
 DEFAULT_ABOVE = 10_000          # up to this many sessions: the default settings
 GOALS = {100: 0.95, 10_000: 0.90, 100_000: 0.85}
-SLICE = 2                       # seconds: the two locations take turns this often
 
 
 def cookies(site, n, path):
