@@ -350,10 +350,17 @@ wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
     wos_rv rv = peek(sc, key, now, buf, len, &until, &move);
 
     if (rv == WOS_EBUSY || move) {
-        if (sc->lock.lock(sc->lock.baton) != 0)
-            return WOS_EBUSY;
-        rv = get_locked(sc, key, now, buf, len, &until);
-        sc->lock.unlock(sc->lock.baton);
+        wos_rv locked = WOS_EBUSY;
+
+        if (sc->lock.lock(sc->lock.baton) == 0) {
+            locked = get_locked(sc, key, now, buf, len, &until);
+            sc->lock.unlock(sc->lock.baton);
+        }
+        /* A whole copy read without the lock stands when the move cannot be made. */
+        if (rv != WOS_OK || locked == WOS_OK)
+            rv = locked;
+        if (rv == WOS_EBUSY)
+            return rv;
     }
     count(rv == WOS_OK ? &sc->h->lookups.n.hits : &sc->h->lookups.n.misses);
     if (rv == WOS_OK) {
