@@ -683,6 +683,32 @@ def test_fault_size(emu, size):
         assert doc["keys"][0]["kid"] == jwks(emu)[0]["kid"]
 
 
+def test_authenticate_logged_before_its_answer(emu):
+    """A test reads the log as soon as the module has its answer: the call must be in it
+    by then. The answer here is 16 MB to a client that reads nothing yet, so the
+    emulator's thread stays in the middle of sending it; the entry must already be there."""
+    ctl(emu, "fault", {"endpoint": "refresh", "size": 16 << 20, "status": 200, "count": 1})
+    body = json.dumps({"grant_type": "refresh_token", "client_id": CLIENT_ID,
+                       "refresh_token": "rt_logged_first"}).encode()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    try:
+        s.connect(("127.0.0.1", int(emu.rsplit(":", 1)[1])))
+        s.sendall(b"POST /user_management/authenticate HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        assert s.recv(12) == b"HTTP/1.1 200"        # answering has begun
+        deadline, logged = time.monotonic() + 5, []
+        while not logged and time.monotonic() < deadline:
+            logged = [c for c in ctl(emu, "requests", method="GET")["requests"]
+                      if c["params"].get("refresh_token") == "rt_logged_first"]
+            time.sleep(0.05)
+        assert [c["status"] for c in logged] == [200]
+    finally:
+        s.close()
+
+
 def test_fault_endless_stream(emu):
     ctl(emu, "fault", {"endpoint": "jwks", "endless": True, "count": 1})
     with socket.create_connection(("127.0.0.1", int(emu.rsplit(":", 1)[1])), timeout=5) as s:
