@@ -30,21 +30,21 @@ typedef union sc_seq_line {
 
 typedef union sc_count_line {
     struct {
-        apr_uint64_t hits, misses;  /* counted by lookups without the lock (atomic adds) */
+        apr_uint64_t hits, misses, too_large;   /* counted without the lock (atomic adds) */
     } n;
     unsigned char line[SC_ALIGN];
 } sc_count_line;
 
 typedef struct sc_header {
     sc_seq_line seq;
-    sc_count_line lookups;
+    sc_count_line counts;
     apr_uint32_t magic, version;
     apr_uint64_t size;
     apr_uint32_t entry_size, capacity, nbuckets;
     apr_uint32_t used;              /* slots ever handed out: the rest are untouched */
     apr_uint32_t free_head, lru_head, lru_tail, count;
     unsigned char secret[WOS_SIPHASH_KEY_LEN];
-    apr_uint64_t stores, evictions, expired, too_large;
+    apr_uint64_t stores, evictions, expired;
 } sc_header;
 
 typedef struct sc_slot {
@@ -362,7 +362,7 @@ wos_rv wos_scache_get(wos_scache *sc, apr_pool_t *p, const unsigned char *key,
         if (rv == WOS_EBUSY)
             return rv;
     }
-    count(rv == WOS_OK ? &sc->h->lookups.n.hits : &sc->h->lookups.n.misses);
+    count(rv == WOS_OK ? &sc->h->counts.n.hits : &sc->h->counts.n.misses);
     if (rv == WOS_OK) {
         *data = buf;
         if (valid_until)
@@ -379,13 +379,12 @@ wos_rv wos_scache_put(wos_scache *sc, const unsigned char *key, apr_int64_t vali
 
     if (valid_until <= now)
         return WOS_EINVAL;
-    if (sc->lock.lock(sc->lock.baton) != 0)
-        return WOS_EBUSY;
     if (len > wos_scache_payload_max(sc)) {
-        sc->h->too_large++;
-        sc->lock.unlock(sc->lock.baton);
+        count(&sc->h->counts.n.too_large);
         return WOS_ETOOBIG;
     }
+    if (sc->lock.lock(sc->lock.baton) != 0)
+        return WOS_EBUSY;
     seq_write_begin(sc);
     link = find(sc, key);
     if (link) {
@@ -416,10 +415,7 @@ wos_rv wos_scache_put(wos_scache *sc, const unsigned char *key, apr_int64_t vali
 
 void wos_scache_count_too_large(wos_scache *sc)
 {
-    if (sc->lock.lock(sc->lock.baton) != 0)
-        return;
-    sc->h->too_large++;
-    sc->lock.unlock(sc->lock.baton);
+    count(&sc->h->counts.n.too_large);
 }
 
 wos_rv wos_scache_stats_get(wos_scache *sc, wos_scache_stats *st)
@@ -432,12 +428,12 @@ wos_rv wos_scache_stats_get(wos_scache *sc, wos_scache_stats *st)
     st->entries = h->count;
     st->capacity = sc->capacity;
     st->entry_size = sc->entry_size;
-    st->hits = __atomic_load_n(&h->lookups.n.hits, __ATOMIC_RELAXED);
-    st->misses = __atomic_load_n(&h->lookups.n.misses, __ATOMIC_RELAXED);
+    st->hits = __atomic_load_n(&h->counts.n.hits, __ATOMIC_RELAXED);
+    st->misses = __atomic_load_n(&h->counts.n.misses, __ATOMIC_RELAXED);
     st->stores = h->stores;
     st->evictions = h->evictions;
     st->expired = h->expired;
-    st->too_large = h->too_large;
+    st->too_large = __atomic_load_n(&h->counts.n.too_large, __ATOMIC_RELAXED);
     sc->lock.unlock(sc->lock.baton);
     return WOS_OK;
 }

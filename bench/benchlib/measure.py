@@ -145,7 +145,6 @@ def merge_slices(parts):
             "p50": statistics.median(p["p50"] for p in parts),
             "p99": statistics.median(p["p99"] for p in parts),
             "cpu_us": sum(p["ticks"] for p in parts) / TICK * 1e6 / max(1, requests),
-            "requests": requests,
             "socket_errors": sum(p["socket_errors"] for p in parts),
             "other_cpu": max(p["other_cpu"] for p in parts)}
 
