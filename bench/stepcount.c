@@ -154,7 +154,8 @@ STEP void step_local_exact(apr_pool_t *p, inputs *in)
     wos_claims *c;
     const apr_array_header_t *id;
 
-    if (wos_vcache_get_cookie(in->vcache, p, in->cookie, &in->settings, wos_now_sec(), &s, &c,
+    if (wos_vcache_get_cookie(in->vcache, p, in->cookie, strlen(in->cookie),
+                              &in->settings, wos_now_sec(), &s, &c,
                               &id) != WOS_OK)
         die("local hit by cookie");
 }

@@ -261,8 +261,9 @@ static int recall_exact(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *ou
     const apr_array_header_t *identity;
 
     if (!in->vcache
-        || wos_vcache_get_cookie(in->vcache, p, in->cookie, &in->settings, wos_now_sec(),
-                                 &s, &c, &identity) != WOS_OK
+        || wos_vcache_get_cookie(in->vcache, p, in->cookie,
+                                 in->cookie_len ? in->cookie_len : strlen(in->cookie),
+                                 &in->settings, wos_now_sec(), &s, &c, &identity) != WOS_OK
         || (in->need_token && !s->access_token))
         return 0;
     out->session = s;

@@ -28,6 +28,7 @@ typedef enum {
 
 typedef struct wos_authn_in {
     const char *cookie;                    /**< the (assembled) cookie value, or NULL */
+    apr_size_t cookie_len;                 /**< strlen(cookie), or 0: not known */
     const apr_array_header_t *passwords;   /**< const char *; the first seals */
     wos_format format;                     /**< the cookie's format (WorkOSSessionFormat) */
     wos_keystore *keystore;

@@ -146,7 +146,7 @@ static void scan(const char *header, const char *name, cookie_scan *sc, wos_cook
 
 /* Join chunks 0..max_index; every one of them must be there, once. */
 static wos_rv assemble(apr_pool_t *p, const cookie_scan *sc, const wos_cookie_in *in,
-                       apr_size_t max_total, const char **out)
+                       apr_size_t max_total, const char **out, apr_size_t *out_len)
 {
     apr_size_t total = 0;
     char *buf, *w;
@@ -168,6 +168,7 @@ static wos_rv assemble(apr_pool_t *p, const cookie_scan *sc, const wos_cookie_in
     }
     *w = '\0';
     *out = buf;
+    *out_len = total;
     return WOS_OK;
 }
 
@@ -176,6 +177,7 @@ wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
 {
     cookie_scan *sc;
     const char *value = NULL;
+    apr_size_t len = 0;
     wos_rv rv;
 
     memset(in, 0, sizeof(*in));
@@ -190,10 +192,10 @@ wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
         if (rv == WOS_OK && sc->whole.vlen > max_total)
             rv = WOS_ETOOBIG;
         if (rv == WOS_OK)
-            value = apr_pstrmemdup(p, sc->whole.value, sc->whole.vlen);
+            value = apr_pstrmemdup(p, sc->whole.value, len = sc->whole.vlen);
     }
     else if (in->chunks || sc->parts_rv != WOS_OK)
-        rv = assemble(p, sc, in, max_total, &value);
+        rv = assemble(p, sc, in, max_total, &value, &len);
     else
         return WOS_ENOKEY;
     if (rv != WOS_OK)
@@ -201,6 +203,7 @@ wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
     if (!*value)
         return WOS_ENOKEY;      /* "name=" is what a deleted cookie leaves behind */
     in->value = value;
+    in->value_len = len;
     return WOS_OK;
 }
 

@@ -31,6 +31,7 @@ typedef struct wos_cookie_in {
     int unchunked;         /**< 1 if <name> itself was present */
     int chunks;            /**< how many <name>.N were present (any index), for clean-up */
     int max_index;         /**< highest N seen among <name>.N, -1 if none */
+    apr_size_t value_len;  /**< strlen(value) */
 } wos_cookie_in;
 
 /**

@@ -7,6 +7,10 @@
  * reader's pool ends. An entry stored with its cookie is also found by the
  * cookie itself: its last bytes (the seal's MAC, random) pick it, and the
  * whole cookie and the settings, compared exactly, accept it.
+ *
+ * A hit takes the lock once, briefly: references are atomic counts (the
+ * index holds one), so a reader's pool lets go without the lock, and the
+ * cookie is compared after it, on the reader's own reference.
  */
 #include <string.h>
 #include <apr_hash.h>
@@ -30,8 +34,7 @@ struct vc_entry {
     wos_session *session;
     wos_claims *claims;
     const apr_array_header_t *identity;  /* wos_identity_vars() without the token */
-    int refs;                       /* readers' pools holding it (under the lock) */
-    int dropped;                    /* out of the index: freed with the last reader */
+    apr_uint32_t refs;              /* atomic: the index's one, and a reader pool's each */
     vc_entry *prev, *next;          /* LRU list: head is the most recent */
     vc_tail tail;                   /* its key in by_tail (when cookie is set) */
     const char *cookie;             /* the verified cookie, or NULL */
@@ -64,6 +67,21 @@ static apr_status_t vcache_cleanup(void *data)
 }
 
 /*
+ * A tail's slot in by_tail: its bytes as they are. Only verified cookies are
+ * stored, and their last bytes are a MAC made with our secret: random, and
+ * not the client's to choose (no chains to flood).
+ */
+static unsigned int tail_hash(const char *key, apr_ssize_t *klen)
+{
+    const vc_tail *t = (const vc_tail *)key;
+    apr_uint64_t h;
+
+    (void)klen;
+    memcpy(&h, t->last + VC_TAIL_BYTES - sizeof(h), sizeof(h));
+    return (unsigned int)(h ^ (h >> 32) ^ t->len);
+}
+
+/*
  * The tables grow while requests run, under the cache's lock only: they take
  * from a pool of their own, never from @p p (httpd's pchild), which other
  * objects and modules use under no common lock. Its parent is APR's global
@@ -77,7 +95,7 @@ wos_rv wos_vcache_create(apr_pool_t *p, int capacity, wos_vcache **out)
         || apr_pool_create(&vc->tables, NULL) != APR_SUCCESS)
         return WOS_ECRYPTO;
     vc->index = apr_hash_make(vc->tables);
-    vc->by_tail = apr_hash_make(vc->tables);
+    vc->by_tail = apr_hash_make_custom(vc->tables, tail_hash);
     vc->capacity = capacity > 0 ? capacity : 1;
     apr_pool_cleanup_register(p, vc, vcache_cleanup, apr_pool_cleanup_null);
     *out = vc;
@@ -255,6 +273,13 @@ static void push_front(wos_vcache *vc, vc_entry *e)
         vc->tail = e;
 }
 
+/* One reference less; the last one frees the entry. */
+static void unref(vc_entry *e)
+{
+    if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        apr_pool_destroy(e->pool);
+}
+
 static void drop(wos_vcache *vc, vc_entry *e)
 {
     unlink_entry(vc, e);
@@ -262,52 +287,32 @@ static void drop(wos_vcache *vc, vc_entry *e)
     if (e->cookie && apr_hash_get(vc->by_tail, &e->tail, sizeof(e->tail)) == e)
         apr_hash_set(vc->by_tail, &e->tail, sizeof(e->tail), NULL);
     __atomic_store_n(&vc->count, vc->count - 1, __ATOMIC_RELAXED);   /* read unlocked */
-    if (e->refs)
-        e->dropped = 1;
-    else
-        apr_pool_destroy(e->pool);
+    unref(e);
 }
-
-typedef struct {
-    wos_vcache *vc;
-    vc_entry *e;
-} vc_ref;
 
 static apr_status_t release(void *data)
 {
-    vc_ref *ref = data;
-    vc_entry *e = ref->e;
-    int last;
-
-    apr_thread_mutex_lock(ref->vc->mu);
-    last = --e->refs == 0 && e->dropped;
-    apr_thread_mutex_unlock(ref->vc->mu);
-    if (last)
-        apr_pool_destroy(e->pool);
+    unref(data);
     return APR_SUCCESS;
 }
 
-/* A live entry to the reader (under the lock): most recent, referenced. */
-static void hand_out(wos_vcache *vc, vc_entry *e, wos_session **s, wos_claims **c,
-                     const apr_array_header_t **identity)
+/* A live entry to a reader (under the lock): most recent, referenced. */
+static void take(wos_vcache *vc, vc_entry *e)
 {
     unlink_entry(vc, e);
     push_front(vc, e);
-    e->refs++;
+    __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+}
+
+/* The reader's reference ends with its pool (after the lock). */
+static void hand_out(vc_entry *e, apr_pool_t *rp, wos_session **s, wos_claims **c,
+                     const apr_array_header_t **identity)
+{
+    apr_pool_cleanup_register(rp, e, release, apr_pool_cleanup_null);
     *s = e->session;
     *c = e->claims;
     if (identity)
         *identity = e->identity;
-}
-
-/* The reference ends with the reader's pool (after the lock). */
-static void hold(wos_vcache *vc, vc_entry *e, apr_pool_t *rp)
-{
-    vc_ref *ref = apr_palloc(rp, sizeof(*ref));
-
-    ref->vc = vc;
-    ref->e = e;
-    apr_pool_cleanup_register(rp, ref, release, apr_pool_cleanup_null);
 }
 
 wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
@@ -323,39 +328,41 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
         e = NULL;
     }
     if (e)
-        hand_out(vc, e, s, c, identity);
+        take(vc, e);
     apr_thread_mutex_unlock(vc->mu);
     if (!e)
         return WOS_ENOKEY;
-    hold(vc, e, rp);
+    hand_out(e, rp, s, c, identity);
     return WOS_OK;
 }
 
 wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
-                             const wos_vcache_settings *settings, apr_int64_t now,
-                             wos_session **s, wos_claims **c,
+                             apr_size_t len, const wos_vcache_settings *settings,
+                             apr_int64_t now, wos_session **s, wos_claims **c,
                              const apr_array_header_t **identity)
 {
-    apr_size_t len = strlen(cookie);
     vc_tail t;
     vc_entry *e;
 
     tail_of(cookie, len, &t);
     apr_thread_mutex_lock(vc->mu);
     e = apr_hash_get(vc->by_tail, &t, sizeof(t));
-    if (e && (e->cookie_len != len || memcmp(e->cookie, cookie, len) != 0
-              || !wos_vcache_settings_same(&e->settings, settings)))
-        e = NULL;
     if (e && now >= e->valid_until) {
         drop(vc, e);
         e = NULL;
     }
     if (e)
-        hand_out(vc, e, s, c, identity);
+        take(vc, e);
     apr_thread_mutex_unlock(vc->mu);
     if (!e)
         return WOS_ENOKEY;
-    hold(vc, e, rp);
+    /* The cookie and settings are read-only: compared on our reference. */
+    if (e->cookie_len != len || memcmp(e->cookie, cookie, len) != 0
+        || !wos_vcache_settings_same(&e->settings, settings)) {
+        unref(e);
+        return WOS_ENOKEY;
+    }
+    hand_out(e, rp, s, c, identity);
     return WOS_OK;
 }
 
@@ -403,6 +410,7 @@ static int insert(wos_vcache *vc, vc_entry *e, int evict)
     }
     while (vc->count >= vc->capacity && vc->tail)
         drop(vc, vc->tail);
+    e->refs = 1;                    /* the index's */
     push_front(vc, e);
     apr_hash_set(vc->index, e->key, WOS_VCACHE_KEY_LEN, e);
     if (e->cookie)

@@ -96,11 +96,11 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
  * As wos_vcache_get(), found by the cookie itself instead of its key: the
  * entry stored with these exact cookie bytes under these exact settings
  * (wos_vcache_put_cookie()). Costs a comparison of the cookie, not a hash
- * of it: the request path asks this first.
+ * of it: the request path asks this first. @p len is strlen(@p cookie).
  */
 wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
-                             const wos_vcache_settings *settings, apr_int64_t now,
-                             wos_session **s, wos_claims **c,
+                             apr_size_t len, const wos_vcache_settings *settings,
+                             apr_int64_t now, wos_session **s, wos_claims **c,
                              const apr_array_header_t **identity);
 
 /** Remember a verified session until @p valid_until (seconds). */

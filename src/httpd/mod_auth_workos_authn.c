@@ -29,6 +29,7 @@ static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
         return;
     }
     in.cookie = cin->value;
+    in.cookie_len = cin->value_len;
     wos_authn_check(r->pool, &in, out);
 }
 
@@ -308,9 +309,10 @@ void wos_insert_filter(request_rec *r)
     ap_filter_t *f;
     wos_cookie_in cin;
 
-    if (r->main || !c || !c->client_id || !wos_cookie_header(r))
+    if (r->main || !c || !c->client_id)
         return;                    /* a subrequest, or no WorkOS settings here */
-    for (f = r->output_filters; f && strcasecmp(f->frec->name, "includes"); f = f->next)
+    /* httpd keeps filter names in lower case. */
+    for (f = r->output_filters; f && strcmp(f->frec->name, "includes"); f = f->next)
         ;
     if (f && wos_read_session_cookie(r, c, &cin) != WOS_ENOKEY)
         no_cache(r, "Cookie");

@@ -9,65 +9,49 @@
 
 #include "mod_auth_workos.h"
 
-static int collect_reserved(void *baton, const char *key, const char *value)
+/* The HTTP_* variables made from headers named like the identity. */
+static int reserved_http(const char *key)
 {
-    apr_array_header_t *names = baton;
-    (void)value;
-    if (wos_header_is_reserved(key))
-        APR_ARRAY_PUSH(names, const char *) = key;
-    return 1;
+    return strncasecmp(key, "HTTP_", 5) == 0 && wos_header_is_reserved(key + 5);
 }
 
-/* HTTP_* variables made from such headers (by an SSI or CGI parent request). */
-static int collect_reserved_http(void *baton, const char *key, const char *value)
-{
-    apr_array_header_t *names = baton;
-    (void)value;
-    if (strncasecmp(key, "HTTP_", 5) == 0 && wos_header_is_reserved(key + 5))
-        APR_ARRAY_PUSH(names, const char *) = key;
-    return 1;
-}
-
-/* Remove entries of @p t that @p collect picks; @p tag names the log line. */
-static int scrub(request_rec *r, apr_table_t *t, apr_table_do_callback_fn_t *collect,
+/*
+ * Remove the entries of @p t whose name @p pick picks; @p tag names the log
+ * line. Asked of every request: nothing is allocated unless one is found.
+ */
+static int scrub(request_rec *r, apr_table_t *t, int (*pick)(const char *),
                  const char *tag, const char *what)
 {
-    apr_array_header_t *names = apr_array_make(r->pool, 2, sizeof(const char *));
+    const apr_array_header_t *a = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+    apr_array_header_t *names = NULL;
     int i;
 
-    apr_table_do(collect, names, t, NULL);
-    for (i = 0; i < names->nelts; i++) {
+    for (i = 0; i < a->nelts; i++) {
+        if (e[i].key && pick(e[i].key)) {
+            if (!names)
+                names = apr_array_make(r->pool, 2, sizeof(const char *));
+            APR_ARRAY_PUSH(names, const char *) = e[i].key;
+        }
+    }
+    for (i = 0; names && i < names->nelts; i++) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: removed %s %s", tag, what,
                       APR_ARRAY_IDX(names, i, const char *));
         apr_table_unset(t, APR_ARRAY_IDX(names, i, const char *));
     }
-    return names->nelts;
+    return names ? names->nelts : 0;
 }
 
 int wos_scrub_headers(request_rec *r)
 {
-    int n = scrub(r, r->headers_in, collect_reserved, "WOS00201", "client-supplied header");
+    int n = scrub(r, r->headers_in, wos_header_is_reserved, "WOS00201",
+                  "client-supplied header");
 
     /* A subrequest inherits its parent's variables, where the parent (an SSI
      * page, say) may already have turned the forged headers into HTTP_*. */
     if (r->main)
-        n += scrub(r, r->subprocess_env, collect_reserved_http, "WOS00204",
-                   "inherited variable");
+        n += scrub(r, r->subprocess_env, reserved_http, "WOS00204", "inherited variable");
     return n;
-}
-
-/* 1 if something in @p t is named like the identity (rare: checked before scrubbing). */
-static int holds_reserved(const apr_table_t *t)
-{
-    const apr_array_header_t *a = apr_table_elts(t);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
-    int i;
-
-    for (i = 0; i < a->nelts; i++) {
-        if (e[i].key && wos_header_is_reserved(e[i].key))
-            return 1;
-    }
-    return 0;
 }
 
 /*
@@ -77,10 +61,10 @@ static int holds_reserved(const apr_table_t *t)
  */
 static void make_room(request_rec *r, int pass)
 {
-    if ((pass & WOS_PASS_ENV) && holds_reserved(r->subprocess_env))
-        scrub(r, r->subprocess_env, collect_reserved, "WOS00202", "earlier variable");
-    if ((pass & WOS_PASS_HEADERS) && holds_reserved(r->headers_in))
-        scrub(r, r->headers_in, collect_reserved, "WOS00203",
+    if (pass & WOS_PASS_ENV)
+        scrub(r, r->subprocess_env, wos_header_is_reserved, "WOS00202", "earlier variable");
+    if (pass & WOS_PASS_HEADERS)
+        scrub(r, r->headers_in, wos_header_is_reserved, "WOS00203",
               "header added after the scrub:");
 }
 

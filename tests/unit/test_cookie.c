@@ -372,6 +372,7 @@ static void assert_reads_back(const apr_array_header_t *sc, const char *value)
 
     ck_assert_int_eq(wos_cookie_read(tp, browser_header(sc), NAME, BIG, &in), WOS_OK);
     ck_assert_str_eq(in.value, value);
+    ck_assert_uint_eq(in.value_len, strlen(value));
 }
 
 START_TEST(store_small)

@@ -153,7 +153,8 @@ START_TEST(vcache_takes_nothing_from_its_parent)
         c->exp = until;
         ck_assert_int_eq(wos_vcache_key(cookie, &FP, k), WOS_OK);
         wos_vcache_put_cookie(vc, k, cookie, &FP, until, s, c);
-        ck_assert_int_eq(wos_vcache_get_cookie(vc, rp, cookie, &FP, wos_now_sec(), &got_s,
+        ck_assert_int_eq(wos_vcache_get_cookie(vc, rp, cookie, strlen(cookie),
+                                               &FP, wos_now_sec(), &got_s,
                                                &got_c, NULL), WOS_OK);
         ck_assert_str_eq(got_s->user_id, s->user_id);
     }

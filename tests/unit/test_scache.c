@@ -789,12 +789,14 @@ START_TEST(exact_cookie_lookup)
     ck_assert_int_eq(wos_vcache_create(tp, 8, &vc), WOS_OK);
     ck_assert_int_eq(wos_vcache_key(cookie, &fp, k), WOS_OK);
     wos_vcache_put_cookie(vc, k, cookie, &fp, now + 60, &s, &c);
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &fp, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, strlen(cookie),
+                                           &fp, now, &got, &gc, NULL), WOS_OK);
     ck_assert_str_eq(got->user_email, "ada@example.com");
     /* Equal strings at other addresses are the same settings. */
     v[7] = fp;
     v[7].client_id = apr_pstrdup(tp, "client_A");
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &v[7], now, &got, &gc, NULL),
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, strlen(cookie),
+                                           &v[7], now, &got, &gc, NULL),
                      WOS_OK);
     /* Any other setting misses. */
     for (i = 0; i < 7; i++)
@@ -807,27 +809,33 @@ START_TEST(exact_cookie_lookup)
     v[5].issuers = &PASSWORDS;
     v[6].hash_key = OTHER_SECRET;
     for (i = 0; i < 7; i++)
-        ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &v[i], now, &got, &gc, NULL),
+        ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, strlen(cookie),
+                                               &v[i], now, &got, &gc, NULL),
                          WOS_ENOKEY);
     /* The same last bytes and length, one byte different before them: a miss. */
     twin[8] = 'A';
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL),
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, strlen(twin),
+                                           &fp, now, &got, &gc, NULL),
                      WOS_ENOKEY);
     /* Stored too, the twin takes the index; the first stays found by its key,
      * and dropping it leaves the twin's index alone. */
     ck_assert_int_eq(wos_vcache_key(twin, &fp, k2), WOS_OK);
     wos_vcache_put_cookie(vc, k2, twin, &fp, now + 60, &s, &c);
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, strlen(twin),
+                                           &fp, now, &got, &gc, NULL), WOS_OK);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k, now, &got, &gc, NULL), WOS_OK);
     ck_assert_int_eq(wos_vcache_get(vc, tp, k, now + 60, &got, &gc, NULL), WOS_ENOKEY);
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now, &got, &gc, NULL), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, strlen(twin),
+                                           &fp, now, &got, &gc, NULL), WOS_OK);
     /* Never past valid_until. */
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, &fp, now + 60, &got, &gc, NULL),
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, twin, strlen(twin),
+                                           &fp, now + 60, &got, &gc, NULL),
                      WOS_ENOKEY);
     ck_assert_int_eq(wos_vcache_count(vc), 0);
     /* Stored by key only: not found by the cookie. */
     wos_vcache_put(vc, k, now + 60, &s, &c);
-    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, &fp, now, &got, &gc, NULL),
+    ck_assert_int_eq(wos_vcache_get_cookie(vc, tp, cookie, strlen(cookie),
+                                           &fp, now, &got, &gc, NULL),
                      WOS_ENOKEY);
 }
 END_TEST

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_vcache.c: the per-process verified-session cache (src/wos_vcache.c). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* RTLD_NEXT */
+#endif
+#include <dlfcn.h>
+#include <apr_atomic.h>
+#include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
 #include "testutil.h"
@@ -42,6 +48,43 @@ static wos_claims *claims(apr_pool_t *p, const char *user, apr_int64_t exp)
     c->entitlements = apr_array_make(p, 0, sizeof(const char *));
     c->feature_flags = apr_array_make(p, 0, sizeof(const char *));
     return c;
+}
+
+/*
+ * Locks taken on one cache's mutex are counted: the next mutex made once
+ * watch_next_mutex() was called is the one watched (a cache makes one).
+ * Global by necessity: the interposed functions have no baton.
+ */
+typedef apr_status_t lock_fn(apr_thread_mutex_t *);
+typedef apr_status_t make_fn(apr_thread_mutex_t **, unsigned int, apr_pool_t *);
+static lock_fn *real_lock;
+static make_fn *real_make;
+static apr_thread_mutex_t *volatile watched_mutex;
+static volatile int watch_next;
+static volatile apr_uint32_t locks_taken;
+
+APR_DECLARE(apr_status_t) apr_thread_mutex_create(apr_thread_mutex_t **mu, unsigned int flags,
+                                                  apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!real_make)
+        real_make = (make_fn *)dlsym(RTLD_NEXT, "apr_thread_mutex_create");
+    rv = real_make(mu, flags, p);
+    if (rv == APR_SUCCESS && watch_next) {
+        watch_next = 0;
+        watched_mutex = *mu;
+    }
+    return rv;
+}
+
+APR_DECLARE(apr_status_t) apr_thread_mutex_lock(apr_thread_mutex_t *mu)
+{
+    if (!real_lock)
+        real_lock = (lock_fn *)dlsym(RTLD_NEXT, "apr_thread_mutex_lock");
+    if (mu == watched_mutex)
+        apr_atomic_inc32(&locks_taken);
+    return real_lock(mu);
 }
 
 /* Settings a verification is made under; OTHER differs from FP in one number only. */
@@ -210,6 +253,49 @@ START_TEST(identity_comes_ready_made)
     }
     ck_assert_ptr_null(var_of(ids, "WORKOS_ACCESS_TOKEN"));
     ck_assert_str_eq(var_of(ids, "WORKOS_USER_EMAIL"), "u1@example.com");
+}
+END_TEST
+
+/*
+ * A hit takes the lock once: the reference it takes for the request's pool
+ * is let go without it (every worker thread of a process asks this cache on
+ * every request). A cookie that shares only its last bytes with an entry is
+ * a miss and leaves the entry as it was.
+ */
+START_TEST(a_hit_takes_the_lock_once)
+{
+    static const char cookie[] = "Fe26.2**one-session*...*0123456789abcdefghijklmnop";
+    static const char twin[] = "Fe26.2**two-session*...*0123456789abcdefghijklmnop";
+    unsigned char k[WOS_VCACHE_KEY_LEN];
+    wos_vcache *vc;
+    wos_session *s;
+    wos_claims *c;
+    apr_pool_t *rp, *p;
+    int i;
+
+    watch_next = 1;
+    wos_vcache_create(tp, 4, &vc);
+    ck_assert_ptr_nonnull(watched_mutex);
+    apr_pool_create(&p, tp);
+    ck_assert_int_eq(wos_vcache_key(cookie, &FP, k), WOS_OK);
+    wos_vcache_put_cookie(vc, k, cookie, &FP, wos_now_sec() + 60, session(p, "u1"),
+                          claims(p, "u1", wos_now_sec() + 60));
+    for (i = 0; i < 3; i++) {
+        apr_atomic_set32(&locks_taken, 0);
+        apr_pool_create(&rp, tp);
+        ck_assert_int_eq(wos_vcache_get_cookie(vc, rp, cookie, strlen(cookie),
+                                               &FP, wos_now_sec(), &s, &c,
+                                               NULL), WOS_OK);
+        ck_assert_int_eq(wos_vcache_get_cookie(vc, rp, twin, strlen(twin),
+                                               &FP, wos_now_sec(), &s, &c,
+                                               NULL), WOS_ENOKEY);
+        ck_assert_int_eq(wos_vcache_get(vc, rp, k, wos_now_sec(), &s, &c, NULL), WOS_OK);
+        apr_pool_destroy(rp);
+        ck_assert_uint_eq(apr_atomic_read32(&locks_taken), 3);
+        ck_assert_str_eq(s->user_id, "u1");      /* still the index's (ASan watches) */
+    }
+    apr_pool_destroy(p);
+    ck_assert_int_eq(wos_vcache_count(vc), 1);
 }
 END_TEST
 
@@ -424,6 +510,7 @@ static Suite *vcache_suite(void)
     tcase_add_test(tc, bounded_least_recently_used_first);
     tcase_add_test(tc, replacing_a_key_keeps_one_entry);
     tcase_add_test(tc, held_entries_outlive_eviction);
+    tcase_add_test(tc, a_hit_takes_the_lock_once);
     tcase_add_test(tc, identity_comes_ready_made);
     tcase_add_test(tc, settings_same_compares_every_field);
     tcase_add_test(tc, memo_gives_the_hashed_key);
