@@ -78,7 +78,8 @@ static unsigned int tail_hash(const char *key, apr_ssize_t *klen)
 
     (void)klen;
     memcpy(&h, t->last + VC_TAIL_BYTES - sizeof(h), sizeof(h));
-    return (unsigned int)(h ^ (h >> 32) ^ t->len);
+    h = (h ^ t->len) * 0x9e3779b97f4a7c15ULL;  /* base64 text: mixed into every bit */
+    return (unsigned int)(h >> 32);
 }
 
 /*

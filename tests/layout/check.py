@@ -9,7 +9,10 @@
              glue's own header;
   glue       no cycle of calls between the glue files (mod_auth_workos.c and
              src/httpd/*.c): who calls whom is read from the built objects'
-             symbols (nm), so function pointers count as calls.
+             symbols (nm), so function pointers count as calls;
+  exports    the built module exports its module record and nothing else
+             (nm -D): its own functions stay out of the namespace it shares
+             with every other module httpd loads.
 
 Prints one line per rule that fails, then "layout: N passed, N failed".
 Environment: WOS_SRCDIR, WOS_BUILDDIR (the unit runner sets both),
@@ -124,8 +127,21 @@ def glue_cycles():
             "need into a file both use, such as mod_auth_workos_request.c)"] if cycle else []
 
 
+def exports():
+    so = BUILD / "mod_auth_workos.so"
+    if not so.exists():
+        return [f"module not built: {so}"]
+    out = subprocess.run(["nm", "-D", "--defined-only", str(so)], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    extra = sorted({line.split()[-1] for line in out.splitlines() if line.strip()}
+                   - {"auth_workos_module"})
+    return [f"{so.name} exports more than its module record: {' '.join(extra[:8])}"
+            + (" ..." if len(extra) > 8 else "")] if extra else []
+
+
 def main():
-    rules = [("top-level", top_level_c), ("core", core_includes), ("glue", glue_cycles)]
+    rules = [("top-level", top_level_c), ("core", core_includes), ("glue", glue_cycles),
+             ("exports", exports)]
     passed = failed = 0
     for name, rule in rules:
         problems = rule()
