@@ -67,3 +67,25 @@ def test_sweep_covers_each_size(report):
     sweep = report[report.index("Many sessions (issue 20)"):]
     for n in ("1", "20"):
         assert re.search(rf"^\| {n} \| [^|]+ \| \d+ \| \d+ \| \d\.\d{{3}} \|", sweep, re.M), sweep
+
+
+def test_pairs_reports_each_size():
+    """bench/pairs, the paired form of the sweep: a row per size, its median
+    between the quartiles; bad sizes refused with a usage error."""
+    build = Path(os.environ.get("WOS_BUILDDIR", TOP / "build"))
+    if sanitized(build):
+        pytest.skip("bench/pairs measures the release build, not the ASan+UBSan one")
+    env = dict(os.environ, WOS_BUILDDIR=str(build))
+    cmd = [sys.executable, str(TOP / "bench" / "pairs"), "--sizes", "1,20", "--pairs", "2",
+           "--seconds", "1", "--conns", "4", "--threads", "8"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert res.returncode == 0, f"bench/pairs failed:\n{res.stderr[-3000:]}"
+    for n in ("1", "20"):
+        m = re.search(rf"^\| {n} \| (\d\.\d{{3}}) \| (\d\.\d{{3}}) \| (\d\.\d{{3}}) \|$",
+                      res.stdout, re.M)
+        assert m, res.stdout
+        median, q1, q3 = (float(x) for x in m.groups())
+        assert 0 < q1 <= median <= q3, res.stdout
+    bad = subprocess.run(cmd[:2] + ["--sizes", "1,x"], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert bad.returncode == 2 and "--sizes" in bad.stderr, bad.stderr
