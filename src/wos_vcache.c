@@ -67,9 +67,9 @@ static apr_status_t vcache_cleanup(void *data)
 }
 
 /*
- * A tail's slot in by_tail: its bytes as they are. Only verified cookies are
- * stored, and their last bytes are a MAC made with our secret: random, and
- * not the client's to choose (no chains to flood).
+ * A tail's slot in by_tail, from its last eight bytes: no keyed hash needed.
+ * Only verified cookies are stored, and their last bytes are a MAC made with
+ * a secret: random, and not the client's to choose (no chains to flood).
  */
 static unsigned int tail_hash(const char *key, apr_ssize_t *klen)
 {
