@@ -36,6 +36,7 @@ struct vc_entry {
     const apr_array_header_t *identity;  /* wos_identity_vars() without the token */
     apr_uint32_t refs;              /* atomic: the index's one, and a reader pool's each */
     vc_entry *prev, *next;          /* LRU list: head is the most recent */
+    apr_int64_t used_at;            /* the second of its last move to the head */
     vc_tail tail;                   /* its key in by_tail (when cookie is set) */
     const char *cookie;             /* the verified cookie, or NULL */
     apr_size_t cookie_len;
@@ -297,11 +298,18 @@ static apr_status_t release(void *data)
     return APR_SUCCESS;
 }
 
-/* A live entry to a reader (under the lock): most recent, referenced. */
-static void take(wos_vcache *vc, vc_entry *e)
+/*
+ * A live entry to a reader (under the lock): referenced, and moved to the
+ * front on its first read of a second only. A move writes to two other
+ * entries, which with many sessions taken in turn are cold in the CPU's caches.
+ */
+static void take(wos_vcache *vc, vc_entry *e, apr_int64_t now)
 {
-    unlink_entry(vc, e);
-    push_front(vc, e);
+    if (e->used_at != now) {
+        e->used_at = now;
+        unlink_entry(vc, e);
+        push_front(vc, e);
+    }
     __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
 }
 
@@ -329,7 +337,7 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
         e = NULL;
     }
     if (e)
-        take(vc, e);
+        take(vc, e, now);
     apr_thread_mutex_unlock(vc->mu);
     if (!e)
         return WOS_ENOKEY;
@@ -353,7 +361,7 @@ wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
         e = NULL;
     }
     if (e)
-        take(vc, e);
+        take(vc, e, now);
     apr_thread_mutex_unlock(vc->mu);
     if (!e)
         return WOS_ENOKEY;

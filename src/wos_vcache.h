@@ -7,7 +7,8 @@
  * cookie value and of the settings it was verified under, a hit skips the unseal and the RSA verification and hands
  * back the parsed claims. An entry never outlives its access token's expiry
  * (minus the refresh window), and a different cookie is a different key.
- * Bounded (least recently used entries go first) and thread-safe.
+ * Bounded (least recently used entries go first, recency counted to the
+ * second) and thread-safe.
  */
 #ifndef WOS_VCACHE_H
 #define WOS_VCACHE_H

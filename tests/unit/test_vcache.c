@@ -299,6 +299,52 @@ START_TEST(a_hit_takes_the_lock_once)
 }
 END_TEST
 
+/* Reads by key at a given second, asserting a hit. */
+static void read_at(wos_vcache *vc, const char *cookie, apr_int64_t now)
+{
+    unsigned char k[WOS_VCACHE_KEY_LEN];
+    wos_session *s;
+    wos_claims *c;
+
+    ck_assert_int_eq(wos_vcache_key(cookie, &FP, k), WOS_OK);
+    ck_assert_int_eq(wos_vcache_get(vc, tp, k, now, &s, &c, NULL), WOS_OK);
+    ck_assert_str_eq(s->user_id, cookie);
+}
+
+/*
+ * Recency to within a second: an entry moves to the front on its first read
+ * in a second, not on every read (a move writes to two other entries, which
+ * with many sessions are out of the CPU's caches). The second read of "a"
+ * below leaves it behind "b", so "a" is the one evicted; a read in the next
+ * second moves it again.
+ */
+START_TEST(recency_moves_once_a_second)
+{
+    apr_int64_t now = wos_now_sec();
+    wos_vcache *vc;
+
+    wos_vcache_create(tp, 2, &vc);
+    put(vc, "a", "a", now + 60);
+    put(vc, "b", "b", now + 60);
+    read_at(vc, "a", now);
+    read_at(vc, "b", now);
+    read_at(vc, "a", now);                  /* moved this second already */
+    put(vc, "c", "c", now + 60);
+    ck_assert(!hit(vc, "a", &FP, NULL));
+    ck_assert(hit(vc, "b", &FP, NULL));
+
+    wos_vcache_create(tp, 2, &vc);
+    put(vc, "a", "a", now + 60);
+    put(vc, "b", "b", now + 60);
+    read_at(vc, "a", now);
+    read_at(vc, "b", now);
+    read_at(vc, "a", now + 1);              /* a new second: to the front */
+    put(vc, "c", "c", now + 60);
+    ck_assert(hit(vc, "a", &FP, NULL));
+    ck_assert(!hit(vc, "b", &FP, NULL));
+}
+END_TEST
+
 /* A decision is reused only under the same settings: each one apart, NULL as "". */
 START_TEST(settings_same_compares_every_field)
 {
@@ -511,6 +557,7 @@ static Suite *vcache_suite(void)
     tcase_add_test(tc, replacing_a_key_keeps_one_entry);
     tcase_add_test(tc, held_entries_outlive_eviction);
     tcase_add_test(tc, a_hit_takes_the_lock_once);
+    tcase_add_test(tc, recency_moves_once_a_second);
     tcase_add_test(tc, identity_comes_ready_made);
     tcase_add_test(tc, settings_same_compares_every_field);
     tcase_add_test(tc, memo_gives_the_hashed_key);
