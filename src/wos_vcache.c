@@ -324,14 +324,14 @@ static void hand_out(vc_entry *e, apr_pool_t *rp, wos_session **s, wos_claims **
         *identity = e->identity;
 }
 
-wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
-                      apr_int64_t now, wos_session **s, wos_claims **c,
-                      const apr_array_header_t **identity)
+/* The live entry under @p k of @p table, referenced for the caller; an expired one goes. */
+static vc_entry *find_live(wos_vcache *vc, apr_hash_t *table, const void *k, apr_ssize_t klen,
+                           apr_int64_t now)
 {
     vc_entry *e;
 
     apr_thread_mutex_lock(vc->mu);
-    e = apr_hash_get(vc->index, key, WOS_VCACHE_KEY_LEN);
+    e = apr_hash_get(table, k, klen);
     if (e && now >= e->valid_until) {
         drop(vc, e);
         e = NULL;
@@ -339,6 +339,15 @@ wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
     if (e)
         take(vc, e, now);
     apr_thread_mutex_unlock(vc->mu);
+    return e;
+}
+
+wos_rv wos_vcache_get(wos_vcache *vc, apr_pool_t *rp, const unsigned char *key,
+                      apr_int64_t now, wos_session **s, wos_claims **c,
+                      const apr_array_header_t **identity)
+{
+    vc_entry *e = find_live(vc, vc->index, key, WOS_VCACHE_KEY_LEN, now);
+
     if (!e)
         return WOS_ENOKEY;
     hand_out(e, rp, s, c, identity);
@@ -354,16 +363,7 @@ wos_rv wos_vcache_get_cookie(wos_vcache *vc, apr_pool_t *rp, const char *cookie,
     vc_entry *e;
 
     tail_of(cookie, len, &t);
-    apr_thread_mutex_lock(vc->mu);
-    e = apr_hash_get(vc->by_tail, &t, sizeof(t));
-    if (e && now >= e->valid_until) {
-        drop(vc, e);
-        e = NULL;
-    }
-    if (e)
-        take(vc, e, now);
-    apr_thread_mutex_unlock(vc->mu);
-    if (!e)
+    if (!(e = find_live(vc, vc->by_tail, &t, sizeof(t), now)))
         return WOS_ENOKEY;
     /* The cookie and settings are read-only: compared on our reference. */
     if (e->cookie_len != len || memcmp(e->cookie, cookie, len) != 0
