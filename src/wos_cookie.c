@@ -4,10 +4,14 @@
  * <name>.0 .. <name>.N-1 for sessions larger than one cookie.
  *
  * Reading is one pass over the header that allocates nothing for cookies it
- * is not looking for (headers can be 64 KB and more); only the value asked
- * for is copied, once. Writing refuses any name, value or attribute that
+ * is not looking for (headers can be 64 KB and more). The value asked for is
+ * copied only when it does not end the header (a session cookie is some KB,
+ * read on every request). Writing refuses any name, value or attribute that
  * could smuggle another attribute or header into Set-Cookie.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1           /* strchrnul, where configure found it */
+#endif
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -38,6 +42,17 @@ static void trim(const char **s, apr_size_t *len)
         (*len)--;
 }
 
+/* The ';' that ends the pair at @p s, or its NUL: one pass over a long value. */
+static const char *pair_end(const char *s)
+{
+#ifdef HAVE_STRCHRNUL
+    return strchrnul(s, ';');
+#else
+    const char *end = strchr(s, ';');
+    return end ? end : s + strlen(s);
+#endif
+}
+
 /*
  * The next pair from *cur (advanced past it). Returns 0 at the end of the
  * header. *usable is 0 for segments without '=' or with an empty name, which
@@ -50,9 +65,9 @@ static int next_pair(const char **cur, cookie_pair *pr, int *usable)
 
     if (!*s)
         return 0;
-    end = strchr(s, ';');
-    len = end ? (apr_size_t)(end - s) : strlen(s);
-    *cur = end ? end + 1 : s + len;
+    end = pair_end(s);
+    len = (apr_size_t)(end - s);
+    *cur = *end ? end + 1 : end;
     eq = memchr(s, '=', len);
     *usable = 0;
     if (!eq)
@@ -175,7 +190,7 @@ static wos_rv assemble(apr_pool_t *p, const cookie_scan *sc, const wos_cookie_in
 wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
                        apr_size_t max_total, wos_cookie_in *in)
 {
-    cookie_scan *sc;
+    cookie_scan sc;
     const char *value = NULL;
     apr_size_t len = 0;
     wos_rv rv;
@@ -184,18 +199,20 @@ wos_rv wos_cookie_read(apr_pool_t *p, const char *header, const char *name,
     in->max_index = -1;
     if (!header || !name || !*name)
         return WOS_ENOKEY;
-    sc = apr_pcalloc(p, sizeof(*sc));
-    scan(header, name, sc, in);
-    if (in->unchunked && (sc->whole.vlen || sc->whole_rv != WOS_OK)) {
+    memset(&sc, 0, sizeof(sc));
+    scan(header, name, &sc, in);
+    if (in->unchunked && (sc.whole.vlen || sc.whole_rv != WOS_OK)) {
         /* The unchunked name wins; stale chunks beside it are only cleaned up. */
-        rv = sc->whole_rv;
-        if (rv == WOS_OK && sc->whole.vlen > max_total)
+        rv = sc.whole_rv;
+        if (rv == WOS_OK && sc.whole.vlen > max_total)
             rv = WOS_ETOOBIG;
-        if (rv == WOS_OK)
-            value = apr_pstrmemdup(p, sc->whole.value, len = sc->whole.vlen);
+        len = sc.whole.vlen;
+        if (rv == WOS_OK)   /* ending the header, it is a string already */
+            value = sc.whole.value[len] ? apr_pstrmemdup(p, sc.whole.value, len)
+                                        : sc.whole.value;
     }
-    else if (in->chunks || sc->parts_rv != WOS_OK)
-        rv = assemble(p, sc, in, max_total, &value, &len);
+    else if (in->chunks || sc.parts_rv != WOS_OK)
+        rv = assemble(p, &sc, in, max_total, &value, &len);
     else
         return WOS_ENOKEY;
     if (rv != WOS_OK)

@@ -27,7 +27,9 @@
 
 /** What the request carried under one cookie name. */
 typedef struct wos_cookie_in {
-    const char *value;     /**< the (assembled) value, NULL when absent or unusable */
+    const char *value;     /**< the (assembled) value, NULL when absent or unusable:
+                                in the header itself when it ends the header, else
+                                a copy (or the chunks joined) in the pool */
     int unchunked;         /**< 1 if <name> itself was present */
     int chunks;            /**< how many <name>.N were present (any index), for clean-up */
     int max_index;         /**< highest N seen among <name>.N, -1 if none */

@@ -62,6 +62,29 @@ START_TEST(read_simple_forms)
 }
 END_TEST
 
+/* A value that ends the header is read where it is; any other is a copy. */
+START_TEST(read_value_in_place_or_copied)
+{
+    static const char last[] = "a=1; " NAME "=abc";
+    static const char *const others[] = {
+        NAME "=abc; b=2", NAME "=abc;", NAME "=abc ", NAME "=\"abc\"",
+    };
+    wos_cookie_in in;
+    apr_size_t i;
+
+    ck_assert_int_eq(rd(last, &in), WOS_OK);
+    ck_assert_ptr_eq(in.value, last + sizeof(last) - 4);
+    ck_assert_uint_eq(in.value_len, 3);
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        const char *h = others[i];
+        ck_assert_int_eq(rd(h, &in), WOS_OK);
+        ck_assert_str_eq(in.value, "abc");
+        ck_assert_uint_eq(in.value_len, 3);
+        ck_assert_msg(in.value < h || in.value >= h + strlen(h), "header %u", (unsigned)i);
+    }
+}
+END_TEST
+
 START_TEST(read_prefix_names)
 {
     wos_cookie_in in;
@@ -517,6 +540,7 @@ static Suite *cookie_suite(void)
 
     tcase_add_test(tc, read_absent);
     tcase_add_test(tc, read_simple_forms);
+    tcase_add_test(tc, read_value_in_place_or_copied);
     tcase_add_test(tc, read_prefix_names);
     tcase_add_test(tc, read_duplicate_name);
     tcase_add_test(tc, read_chunks);
