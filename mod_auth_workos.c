@@ -31,6 +31,7 @@ static int wos_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     }
     if (wos_status_post_config(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
+    wos_insert_filter_post_config(s);
     if (wos_scache_post_config(pconf, s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     return wos_cache_post_config(pconf, s);

@@ -290,21 +290,28 @@ static int recall(apr_pool_t *p, const wos_authn_in *in, const unsigned char *ke
 
 static void check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
 
+int wos_authn_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* An organization switch or a forced refresh always goes to WorkOS, and its
+     * result is not kept. */
+    return in->cookie && *in->cookie && !in->switch_org && !in->force_refresh
+           && recall_exact(p, in, out);
+}
+
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
     unsigned char key[WOS_VCACHE_KEY_LEN];
     int keyed;
 
+    if (wos_authn_recall(p, in, out))
+        return;
     memset(out, 0, sizeof(*out));
     if (!in->cookie || !*in->cookie) {
         out->outcome = WOS_AUTHN_NONE;
         out->reason = "no session cookie";
         return;
     }
-    /* An organization switch or a forced refresh always goes to WorkOS, and its
-     * result is not kept. */
-    if (!in->switch_org && !in->force_refresh && recall_exact(p, in, out))
-        return;
     keyed = !in->switch_org && !in->force_refresh && session_key(in, in->cookie, key);
     if (keyed && recall(p, in, key, out))
         return;

@@ -105,6 +105,15 @@ typedef struct wos_authn_out {
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
 
 /**
+ * wos_authn_check's first step alone: this process's cached verification of
+ * exactly @p in->cookie under @p in->settings. It reads only cookie,
+ * cookie_len, vcache, settings, need_token, switch_org and force_refresh, so
+ * that a caller can ask before preparing the rest. 1: a hit, @p out is
+ * WOS_AUTHN_OK (cached); 0: ask wos_authn_check.
+ */
+int wos_authn_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
+
+/**
  * Unseal and parse a cookie, and read the access token's claims WITHOUT
  * verifying the token (logout must work after expiry, after a key rotation
  * and while the JWKS is unreachable; the seal's MAC makes the cookie ours).

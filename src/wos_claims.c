@@ -137,14 +137,18 @@ static int name_is(const char *name, const char *canon, int prefix)
 
 int wos_header_is_reserved(const char *name)
 {
-    /* Asked of every header of every request: most fail on the first letter. */
+    /* Asked of every header of every request: most fail on the first letter,
+     * which also picks the one name or prefix to compare. */
     switch (name ? *name : '\0') {
-    case 'x': case 'X': case 'w': case 'W': case 'r': case 'R': case 'a': case 'A':
-        break;
+    case 'x': case 'X':
+        return name_is(name, "x-workos", 0) || name_is(name, "x-workos-", 1);
+    case 'w': case 'W':
+        return name_is(name, "workos-", 1);
+    case 'r': case 'R':
+        return name_is(name, "remote-user", 0);
+    case 'a': case 'A':
+        return name_is(name, "auth-type", 0);
     default:
         return 0;
     }
-    return name_is(name, "x-workos-", 1) || name_is(name, "x-workos", 0)
-        || name_is(name, "workos-", 1) || name_is(name, "remote-user", 0)
-        || name_is(name, "auth-type", 0);
 }

@@ -129,6 +129,7 @@ typedef struct wos_srv_cfg {
     wos_http_handles *http_handles;     /* per process idle curl handles */
     wos_activity *activity;             /* per process last activity seen, or NULL */
     apr_uint64_t *stats;                /* WOS_STAT_COUNT shared counters */
+    ap_filter_rec_t *includes;          /* mod_include's filter, or NULL: not loaded */
 } wos_srv_cfg;
 
 /** What one request learned; kept in r->request_config. */
@@ -142,6 +143,7 @@ typedef struct wos_req {
     wos_vcache_settings settings;       /* what the decision was made under */
     const char *cookie_name;            /* ... and which cookie it read */
     int exported;                       /* this request_rec carries the identity */
+    const ap_conf_vector_t *workos_dir; /* per-dir configuration found AuthType WorkOS */
 } wos_req;
 
 /* mod_auth_workos_config.c */
@@ -220,6 +222,7 @@ int wos_fixups(request_rec *r);
 int wos_note_auth_failure(request_rec *r, const char *auth_type);
 int wos_post_perdir(request_rec *r);
 void wos_insert_filter(request_rec *r);
+void wos_insert_filter_post_config(server_rec *s);
 
 /* mod_auth_workos_apps.c: what applications behind the module need */
 int wos_preflight_access(request_rec *r);

@@ -26,7 +26,7 @@ static int is_preflight(request_rec *r)
  */
 int wos_preflight_access(request_rec *r)
 {
-    if (!wos_is_workos(r) || !is_preflight(r)
+    if (!is_preflight(r) || !wos_is_workos(r)
         || wos_cfg_preflight(wos_dcfg(r)) != WOS_PREFLIGHT_PASS)
         return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,

@@ -13,14 +13,14 @@
 #include "wos_cookie.h"
 
 /* Read, check and (when refreshed) re-set the session. */
-static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
-                      wos_cookie_in *cin)
+static void run_authn(request_rec *r, const wos_dir_cfg *c, const wos_req *st,
+                      wos_authn_out *out, wos_cookie_in *cin)
 {
+    wos_srv_cfg *s = wos_scfg(r->server);
     wos_authn_in in;
     wos_api_cfg api;
     wos_rv rv;
 
-    wos_fill_authn_in(r, c, &in, &api);
     rv = wos_read_session_cookie(r, c, cin);
     if (rv != WOS_OK && rv != WOS_ENOKEY) {
         memset(out, 0, sizeof(*out));
@@ -28,6 +28,18 @@ static void run_authn(request_rec *r, const wos_dir_cfg *c, wos_authn_out *out,
         out->reason = apr_psprintf(r->pool, "session cookie unreadable: %s", wos_strerror(rv));
         return;
     }
+    {
+        /* Most requests are this process's cache hits: those need the cookie
+         * and the settings only, not all that a verification needs. */
+        wos_authn_in hit = {.cookie = cin->value, .cookie_len = cin->value_len,
+                            .vcache = s->vcache, .settings = st->settings,
+                            .need_token = wos_cfg_pass_token(c)};
+
+        hit.settings.hash_key = s->hash_key;
+        if (wos_authn_recall(r->pool, &hit, out))
+            return;
+    }
+    wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin->value;
     in.cookie_len = cin->value_len;
     wos_authn_check(r->pool, &in, out);
@@ -159,6 +171,7 @@ static int unauthenticated(request_rec *r, const wos_dir_cfg *c)
 static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
 {
     wos_req *st = wos_req_state(r);
+    const ap_conf_vector_t *dir;
     wos_authn_out out;
     wos_cookie_in cin;
 
@@ -172,7 +185,9 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
     if (st->done)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "WOS01902: %s: settings differ from "
                       "the request it came from: deciding again", r->uri);
+    dir = st->workos_dir;
     memset(st, 0, sizeof(*st));
+    st->workos_dir = dir;
     st->done = 1;
     wos_authn_settings(c, &st->settings);
     st->cookie_name = wos_cfg_cookie_name(c);
@@ -183,7 +198,7 @@ static int authenticate(request_rec *r, const wos_dir_cfg *c, int optional)
             establish(r, c, st);
         return rv;
     }
-    run_authn(r, c, &out, &cin);
+    run_authn(r, c, st, &out, &cin);
     wos_idle_check(r, c, &out);
     log_outcome(r, &out, &cin);
     report_refused(r, &out);
@@ -305,15 +320,28 @@ int wos_post_perdir(request_rec *r)
  */
 void wos_insert_filter(request_rec *r)
 {
-    wos_dir_cfg *c = wos_dcfg(r);
+    ap_filter_rec_t *includes = wos_scfg(r->server)->includes;
+    wos_dir_cfg *c;
     ap_filter_t *f;
     wos_cookie_in cin;
 
-    if (r->main || !c || !c->client_id)
-        return;                    /* a subrequest, or no WorkOS settings here */
-    /* httpd keeps filter names in lower case. */
-    for (f = r->output_filters; f && strcmp(f->frec->name, "includes"); f = f->next)
+    if (!includes || r->main)
+        return;                    /* no mod_include, or a subrequest */
+    c = wos_dcfg(r);
+    if (!c || !c->client_id)
+        return;                    /* no WorkOS settings here */
+    for (f = r->output_filters; f && f->frec != includes; f = f->next)
         ;
     if (f && wos_read_session_cookie(r, c, &cin) != WOS_ENOKEY)
         no_cache(r, "Cookie");
+}
+
+/* The filter insert_filter looks for, found once (a name compare per filter
+ * and request otherwise). */
+void wos_insert_filter_post_config(server_rec *s)
+{
+    ap_filter_rec_t *includes = ap_get_output_filter_handle("includes");
+
+    for (; s; s = s->next)
+        wos_scfg(s)->includes = includes;
 }

@@ -13,10 +13,22 @@
 #include "wos_cookie.h"
 #include "wos_seal.h"
 
+/*
+ * Asked by several hooks of each request: the answer is kept for the per-dir
+ * configuration it was found under (a fast internal redirect changes that).
+ */
 int wos_is_workos(request_rec *r)
 {
-    const char *t = ap_auth_type(r);
-    return t && !strcasecmp(t, WOS_AUTH_TYPE);
+    const wos_req *st = ap_get_module_config(r->request_config, &auth_workos_module);
+    const char *t;
+
+    if (st && st->workos_dir == r->per_dir_config)
+        return 1;
+    t = ap_auth_type(r);
+    if (!t || strcasecmp(t, WOS_AUTH_TYPE))
+        return 0;
+    wos_req_state(r)->workos_dir = r->per_dir_config;
+    return 1;
 }
 
 /*
@@ -206,6 +218,7 @@ wos_req *wos_req_state(request_rec *r)
         if (ms && ms->done && ms->claims) {
             *st = *ms;
             st->exported = 0;       /* this request_rec's tables are its own */
+            st->workos_dir = NULL;  /* and so is its configuration */
         }
         ap_set_module_config(r->request_config, &auth_workos_module, st);
     }

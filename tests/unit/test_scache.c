@@ -740,6 +740,50 @@ START_TEST(authn_shares_one_verification)
 }
 END_TEST
 
+/* The hit alone, asked with nothing but what it reads: the cookie, the cache
+ * and the settings. A switch or a forced refresh is never answered by it. */
+START_TEST(recall_needs_only_cookie_and_settings)
+{
+    apr_array_header_t *pw = list(PW, NULL);
+    process a;
+    wos_authn_out out;
+    wos_authn_in hit;
+
+    process_init(&a, NULL, pw, SECRET);
+    ck_assert_int_eq(wos_vcache_create(tp, 16, &a.in.vcache), WOS_OK);
+    a.in.cookie = sealed_cookie(PW, wos_now_sec() + 250);
+    memset(&hit, 0, sizeof(hit));
+    hit.cookie = a.in.cookie;
+    hit.cookie_len = strlen(a.in.cookie);
+    hit.vcache = a.in.vcache;
+    hit.settings = a.in.settings;
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);       /* not verified yet */
+    wos_authn_check(tp, &a.in, &out);
+    ck_assert_msg(out.outcome == WOS_AUTHN_OK && !out.cached, "%s", out.reason);
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 1);
+    ck_assert_int_eq(out.outcome, WOS_AUTHN_OK);
+    ck_assert_int_eq(out.cached, 1);
+    ck_assert_str_eq(out.session->user_email, "ada@example.com");
+    ck_assert_ptr_nonnull(out.identity);
+    hit.switch_org = "org_02";
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);
+    hit.switch_org = NULL;
+    hit.force_refresh = 1;
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);
+    hit.force_refresh = 0;
+    hit.settings.skew = 61;
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);
+    hit.settings = a.in.settings;
+    hit.cookie_len = 0;                                          /* length not known */
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 1);
+    hit.cookie = "";
+    ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);
+    ck_assert_int_eq(out.cached, 0);
+    ck_assert_ptr_null(out.session);
+    ck_assert_int_eq(a.fetches, 1);
+}
+END_TEST
+
 /* Shared entries go into a process's cache only while it has room. */
 START_TEST(offer_never_evicts)
 {
@@ -857,6 +901,7 @@ static Suite *suite(void)
     tcase_add_test(tc, idpack_round_trip_without_tokens);
     tcase_add_test(tc, each_setting_misses);
     tcase_add_test(tc, authn_shares_one_verification);
+    tcase_add_test(tc, recall_needs_only_cookie_and_settings);
     tcase_add_test(tc, offer_never_evicts);
     tcase_add_test(tc, exact_cookie_lookup);
     suite_add_tcase(s, tc);
