@@ -25,8 +25,8 @@ int wos_is_workos(request_rec *r)
     if (st && st->workos_dir == r->per_dir_config)
         return 1;
     t = ap_auth_type(r);
-    if (!t || strcasecmp(t, WOS_AUTH_TYPE))
-        return 0;
+    if (!t || (strcmp(t, WOS_AUTH_TYPE) && strcasecmp(t, WOS_AUTH_TYPE)))
+        return 0;                   /* (as spelled in the docs: no case folding) */
     wos_req_state(r)->workos_dir = r->per_dir_config;
     return 1;
 }
