@@ -22,16 +22,37 @@ char *wos_sanitize_value(apr_pool_t *p, const char *v)
     return out;
 }
 
+/*
+ * Whether @p n bytes hold a control character (below 0x20, or 0x7f), eight
+ * at a time: the identity is built on every shared-cache hit, and lists
+ * (permissions) run long. A word has a byte below k when (x - k*ones) & ~x
+ * has a high bit set; 0x7f is the zero byte of x ^ 0x7f*ones. Bytes from
+ * 0x80 (UTF-8) never count.
+ */
+static int has_control(const unsigned char *s, apr_size_t n)
+{
+    const apr_uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    apr_size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        apr_uint64_t x, d;
+
+        memcpy(&x, s + i, 8);
+        d = x ^ (0x7f * ones);
+        if ((((x - 0x20 * ones) & ~x) | ((d - ones) & ~d)) & highs)
+            return 1;
+    }
+    for (; i < n; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
 /* The value itself when it is clean (the usual case: no copy), else a clean copy. */
 static const char *clean(apr_pool_t *p, const char *v)
 {
-    const unsigned char *c;
-
-    for (c = (const unsigned char *)v; *c; c++) {
-        if (*c < 0x20 || *c == 0x7f)
-            return wos_sanitize_value(p, v);
-    }
-    return v;
+    return has_control((const unsigned char *)v, strlen(v)) ? wos_sanitize_value(p, v) : v;
 }
 
 /*

@@ -231,6 +231,42 @@ START_TEST(values_sanitised)
 }
 END_TEST
 
+/* Every control character at every place of values of every length up to
+ * five words, beside bytes that are not (space, '~', UTF-8): found exactly. */
+START_TEST(control_characters_found_anywhere)
+{
+    static const unsigned char fill[] = {' ', '~', 'a', 0x80, 0x9f, 0xc3, 0xff};
+    wos_session *s = full_session();
+    wos_claims *c = full_claims();
+    char buf[48], want[48];
+    apr_pool_t *sp;
+    int len, at, b, f;
+
+    ck_assert_int_eq(apr_pool_create(&sp, tp), APR_SUCCESS);
+    for (len = 1; len <= 40; len++) {
+        for (f = 0; f < (int)sizeof(fill); f++) {
+            memset(buf, fill[f], (size_t)len);
+            buf[len] = '\0';
+            s->user_email = buf;
+            ck_assert_str_eq(var(wos_identity_vars(sp, s, c, 0), "WORKOS_USER_EMAIL"), buf);
+            for (at = 0; at < len; at++) {
+                for (b = 1; b <= 0x7f; b++) {
+                    if (b >= 0x20 && b != 0x7f)
+                        continue;
+                    buf[at] = (char)b;
+                    memcpy(want, buf, (size_t)len + 1);
+                    want[at] = ' ';
+                    ck_assert_str_eq(var(wos_identity_vars(sp, s, c, 0), "WORKOS_USER_EMAIL"),
+                                     want);
+                    buf[at] = (char)fill[f];
+                    apr_pool_clear(sp);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(sanitize_value)
 {
     char all[33];
@@ -317,6 +353,7 @@ static Suite *claims_suite(void)
     tcase_add_test(tc, impersonator_fallback);
     tcase_add_test(tc, values_sanitised);
     tcase_add_test(tc, sanitize_value);
+    tcase_add_test(tc, control_characters_found_anywhere);
     tcase_add_test(tc, without_claims_or_session);
     suite_add_tcase(su, tc);
 
