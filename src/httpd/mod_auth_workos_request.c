@@ -25,8 +25,9 @@ int wos_is_workos(request_rec *r)
     if (st && st->workos_dir == r->per_dir_config)
         return 1;
     t = ap_auth_type(r);
+    /* The docs' spelling is compared first: case folding only for others. */
     if (!t || (strcmp(t, WOS_AUTH_TYPE) && strcasecmp(t, WOS_AUTH_TYPE)))
-        return 0;                   /* (as spelled in the docs: no case folding) */
+        return 0;
     wos_req_state(r)->workos_dir = r->per_dir_config;
     return 1;
 }
