@@ -301,11 +301,15 @@ int wos_authn_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 
 void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
 {
+    if (!wos_authn_recall(p, in, out))
+        wos_authn_after_recall(p, in, out);
+}
+
+void wos_authn_after_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out)
+{
     unsigned char key[WOS_VCACHE_KEY_LEN];
     int keyed;
 
-    if (wos_authn_recall(p, in, out))
-        return;
     memset(out, 0, sizeof(*out));
     if (!in->cookie || !*in->cookie) {
         out->outcome = WOS_AUTHN_NONE;

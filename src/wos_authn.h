@@ -109,9 +109,12 @@ void wos_authn_check(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
  * exactly @p in->cookie under @p in->settings. It reads only cookie,
  * cookie_len, vcache, settings, need_token, switch_org and force_refresh, so
  * that a caller can ask before preparing the rest. 1: a hit, @p out is
- * WOS_AUTHN_OK (cached); 0: ask wos_authn_check.
+ * WOS_AUTHN_OK (cached); 0: ask wos_authn_after_recall.
  */
 int wos_authn_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
+
+/** wos_authn_check without that first step: for a caller whose wos_authn_recall missed. */
+void wos_authn_after_recall(apr_pool_t *p, const wos_authn_in *in, wos_authn_out *out);
 
 /**
  * Unseal and parse a cookie, and read the access token's claims WITHOUT

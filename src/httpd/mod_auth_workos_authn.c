@@ -42,7 +42,7 @@ static void run_authn(request_rec *r, const wos_dir_cfg *c, const wos_req *st,
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin->value;
     in.cookie_len = cin->value_len;
-    wos_authn_check(r->pool, &in, out);
+    wos_authn_after_recall(r->pool, &in, out);
 }
 
 static void log_outcome(request_rec *r, const wos_authn_out *out, const wos_cookie_in *cin)

@@ -741,7 +741,8 @@ START_TEST(authn_shares_one_verification)
 END_TEST
 
 /* The hit alone, asked with nothing but what it reads: the cookie, the cache
- * and the settings. A switch or a forced refresh is never answered by it. */
+ * and the settings; after a miss, the rest of a check verifies and remembers.
+ * A switch or a forced refresh is never answered by it. */
 START_TEST(recall_needs_only_cookie_and_settings)
 {
     apr_array_header_t *pw = list(PW, NULL);
@@ -758,7 +759,7 @@ START_TEST(recall_needs_only_cookie_and_settings)
     hit.vcache = a.in.vcache;
     hit.settings = a.in.settings;
     ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 0);       /* not verified yet */
-    wos_authn_check(tp, &a.in, &out);
+    wos_authn_after_recall(tp, &a.in, &out);                       /* the rest of a check */
     ck_assert_msg(out.outcome == WOS_AUTHN_OK && !out.cached, "%s", out.reason);
     ck_assert_int_eq(wos_authn_recall(tp, &hit, &out), 1);
     ck_assert_int_eq(out.outcome, WOS_AUTHN_OK);
