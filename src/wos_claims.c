@@ -10,21 +10,25 @@
 
 #include "wos_claims.h"
 
+/* What no identity value may carry: a control character (below 0x20, or DEL). */
+static int is_control(unsigned char u)
+{
+    return u < 0x20 || u == 0x7f;
+}
+
 char *wos_sanitize_value(apr_pool_t *p, const char *v)
 {
     char *out = apr_pstrdup(p, v ? v : ""), *c;
 
     for (c = out; *c; c++) {
-        unsigned char u = (unsigned char)*c;
-        if (u < 0x20 || u == 0x7f)
+        if (is_control((unsigned char)*c))
             *c = ' ';
     }
     return out;
 }
 
 /*
- * Whether @p n bytes hold a control character (below 0x20, or 0x7f), eight
- * at a time: the identity is built on every shared-cache hit, and lists
+ * Whether @p n bytes hold one is_control() picks, eight at a time: the identity is built on every shared-cache hit, and lists
  * (permissions) run long. A word has a byte below k when (x - k*ones) & ~x
  * has a high bit set; 0x7f is the zero byte of x ^ 0x7f*ones. Bytes from
  * 0x80 (UTF-8) never count.
@@ -43,7 +47,7 @@ static int has_control(const unsigned char *s, apr_size_t n)
             return 1;
     }
     for (; i < n; i++) {
-        if (s[i] < 0x20 || s[i] == 0x7f)
+        if (is_control(s[i]))
             return 1;
     }
     return 0;

@@ -12,11 +12,27 @@
 #include "mod_auth_workos.h"
 #include "wos_cookie.h"
 
+/*
+ * This process's cached verification of the cookie. Most requests are such
+ * hits: they need the cookie and the settings only, not all that a
+ * verification needs (wos_fill_authn_in).
+ */
+static int recall_here(request_rec *r, const wos_dir_cfg *c, const wos_req *st,
+                       const wos_cookie_in *cin, wos_authn_out *out)
+{
+    wos_srv_cfg *s = wos_scfg(r->server);
+    wos_authn_in hit = {.cookie = cin->value, .cookie_len = cin->value_len,
+                        .vcache = s->vcache, .settings = st->settings,
+                        .need_token = wos_cfg_pass_token(c)};
+
+    hit.settings.hash_key = s->hash_key;
+    return wos_authn_recall(r->pool, &hit, out);
+}
+
 /* Read, check and (when refreshed) re-set the session. */
 static void run_authn(request_rec *r, const wos_dir_cfg *c, const wos_req *st,
                       wos_authn_out *out, wos_cookie_in *cin)
 {
-    wos_srv_cfg *s = wos_scfg(r->server);
     wos_authn_in in;
     wos_api_cfg api;
     wos_rv rv;
@@ -28,17 +44,8 @@ static void run_authn(request_rec *r, const wos_dir_cfg *c, const wos_req *st,
         out->reason = apr_psprintf(r->pool, "session cookie unreadable: %s", wos_strerror(rv));
         return;
     }
-    {
-        /* Most requests are this process's cache hits: those need the cookie
-         * and the settings only, not all that a verification needs. */
-        wos_authn_in hit = {.cookie = cin->value, .cookie_len = cin->value_len,
-                            .vcache = s->vcache, .settings = st->settings,
-                            .need_token = wos_cfg_pass_token(c)};
-
-        hit.settings.hash_key = s->hash_key;
-        if (wos_authn_recall(r->pool, &hit, out))
-            return;
-    }
+    if (recall_here(r, c, st, cin, out))
+        return;
     wos_fill_authn_in(r, c, &in, &api);
     in.cookie = cin->value;
     in.cookie_len = cin->value_len;
