@@ -52,8 +52,8 @@ class Callgrind:
     """apache2 -X under callgrind, run as www-data when we are root (httpd would
     switch users itself, and vgdb's pipes must belong to the process's user)."""
 
-    def __init__(self, site, name, config_kw, extra="", plain=False):
-        """plain: site.plain_config(), mod_auth_workos alone (config_kw unused)."""
+    def __init__(self, site, name, config_kw, extra="", plain=False, wos_extra=""):
+        """plain: site.plain_config(wos_extra), mod_auth_workos alone (config_kw unused)."""
         self.site = site
         self.h = site.new_httpd(name, processes=1, threads=4, openidc=not plain)
         self.out = self.h.dir / "cg"
@@ -64,7 +64,7 @@ class Callgrind:
             for d in (self.h.dir / "run", self.h.dir / "logs", self.out):
                 os.chown(d, ids.pw_uid, ids.pw_gid)
         self.h.as_user = False
-        conf = self.h.write_config((site.plain_config() if plain else
+        conf = self.h.write_config((site.plain_config(wos_extra) if plain else
                                     site.config(self.h, **config_kw)) + extra)
         cmd = [*self.prefix, "valgrind", "--tool=callgrind", "--vgdb=yes",
                f"--vgdb-prefix={self.out}/vgdb", f"--callgrind-out-file={self.out}/cg.out",

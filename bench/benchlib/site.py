@@ -166,14 +166,18 @@ class Site:
 
     # ---- processes -------------------------------------------------------
 
-    def plain_config(self):
+    def plain_config(self, wos_extra=""):
         """A server with mod_auth_workos alone and two locations, /none/ and /wos/:
         what a site that uses the module runs. Another authentication module
         loaded beside it adds its own hooks to every request (mod_auth_openidc
-        asks ap_auth_type() on each request of a location with an AuthType)."""
+        asks ap_auth_type() on each request of a location with an AuthType).
+        /wos/ holds AuthType and Require only, unless wos_extra adds lines: a
+        module directive in a section makes httpd merge the module's
+        per-directory settings on each request there (bench/README.md)."""
         if self.plain_settings is None:
             self.plain_settings = self.server_settings(openidc=False)
-        wos = "    AuthType WorkOS\n    Require valid-user\n    WorkOSUnauthAction 401\n"
+        wos = "    AuthType WorkOS\n    Require valid-user\n" + "".join(
+            f"    {line}\n" for line in wos_extra.splitlines())
         return self.plain_settings + "".join(
             f'Alias "{path}" "{self.htdocs}/"\n<Location "{path}">\n{body}</Location>\n'
             for path, body in (("/none/", ""), ("/wos/", wos)))

@@ -182,15 +182,21 @@ def run(site, opts, log):
 
 
 # Instructions per request, steady state, 100 cookies on one connection: what
-# a request costs when the per-process cache holds the sessions, when it is
-# full (as past 1,024 sessions per process: the shared cache answers), and
-# when it is full and there is no shared cache (as before issue 20).
+# a request costs when the per-process cache holds the sessions, when /wos/
+# also sets a module directive (httpd then merges the module's per-directory
+# settings, twice a request), when the process cache is full (as past 1,024
+# sessions per process: the shared cache answers), and when it is full and
+# there is no shared cache (as before issue 20). (label, sessions, server
+# lines, lines in /wos/)
 SCENARIOS = [
-    ("1 session", 1, ""),
-    ("100 sessions, process cache", 100, ""),
-    ("100 sessions, process cache full: shared cache hits", 100, "WorkOSSessionCache 16\n"),
+    ("1 session", 1, "", ""),
+    ("100 sessions, process cache", 100, "", ""),
+    ("100 sessions, process cache, WorkOSUnauthAction 401 in the location", 100, "",
+     "WorkOSUnauthAction 401"),
+    ("100 sessions, process cache full: shared cache hits", 100, "WorkOSSessionCache 16\n",
+     ""),
     ("100 sessions, process cache full, no shared cache", 100,
-     "WorkOSSessionCache 16\nWorkOSSessionCacheSize 0\n"),
+     "WorkOSSessionCache 16\nWorkOSSessionCacheSize 0\n", ""),
 ]
 
 
@@ -200,9 +206,9 @@ def instructions(site, opts, log):
     lines = cookies(site, 100, path).read_text().split()
     path.unlink()
     out = []
-    for i, (label, n, extra) in enumerate(SCENARIOS):
+    for i, (label, n, extra, wos_extra) in enumerate(SCENARIOS):
         hdrs = [{"Cookie": f"{COOKIE}={c}"} for c in lines[:n]]
-        cg = Callgrind(site, f"callgrind-sweep-{i}", {}, extra, plain=True)
+        cg = Callgrind(site, f"callgrind-sweep-{i}", {}, extra, plain=True, wos_extra=wos_extra)
         try:
             port, count = cg.h.port, opts.instr_requests
             for p in ("/none/", "/wos/"):
@@ -252,10 +258,14 @@ def render(rows, opts):
                      f"{', '.join(f'{a} ({b})' for a, b in r['rss'])} | {t['bytes']:,}, "
                      f"{t['capacity']:,}, {t['entries']:,}, {r['evicted']} |")
     lines.append("")
-    lines.append("req/s of each round (no auth / WorkOS):")
+    lines.append("req/s of each round (no auth / WorkOS), and each round's own ratio (its two "
+                 "sides measured in alternate slices; for the spread, not the goals):")
     for r in rows:
-        lines.append(f"  {r['n']:>7,}: " + " ".join(f"{a:.0f}/{b:.0f}" for a, b in
-                                                     zip(r["all"]["none"], r["all"]["wos"])))
+        pairs = list(zip(r["all"]["none"], r["all"]["wos"]))
+        own = [b / a for a, b in pairs]
+        lines.append(f"  {r['n']:>7,}: " + " ".join(f"{a:.0f}/{b:.0f}" for a, b in pairs)
+                     + "   ratios " + " ".join(f"{x:.3f}" for x in own)
+                     + f", median {statistics.median(own):.3f}")
     lines.append("")
     for n, want in GOALS.items():
         row = next((r for r in rows if r["n"] == n), None)

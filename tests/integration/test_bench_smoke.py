@@ -69,6 +69,19 @@ def test_sweep_covers_each_size(report):
         assert re.search(rf"^\| {n} \| [^|]+ \| \d+ \| \d+ \| \d\.\d{{3}} \|", sweep, re.M), sweep
 
 
+def test_sweep_instructions_cover_each_case(report):
+    """Callgrind's table of the sweep: a row per case, with both counts."""
+    sys.path.insert(0, str(TOP / "bench"))
+    keep, sys.dont_write_bytecode = sys.dont_write_bytecode, True   # no __pycache__ in bench/
+    try:
+        from benchlib.sweep import SCENARIOS
+    finally:
+        sys.dont_write_bytecode = keep
+    for label, *_ in SCENARIOS:
+        assert re.search(rf"^\| {re.escape(label)} \| [\d,]+ \| [\d,]+ \|", report, re.M), \
+            (label, report)
+
+
 def test_pairs_reports_each_size():
     """bench/pairs, the paired form of the sweep: a row per size, its median
     between the quartiles; bad sizes refused with a usage error."""
