@@ -102,3 +102,22 @@ def test_pairs_reports_each_size():
     bad = subprocess.run(cmd[:2] + ["--sizes", "1,x"], capture_output=True, text=True,
                          timeout=60, env=env)
     assert bad.returncode == 2 and "--sizes" in bad.stderr, bad.stderr
+
+
+def test_tablewalk_times_lookups():
+    """bench/tablewalk: a row per table it is given, a time per lookup in it;
+    a size that is not ENTRIES:MEGABYTES refused with a usage error."""
+    build = Path(os.environ.get("WOS_BUILDDIR", TOP / "build"))
+    tool = build / "bench" / "tablewalk"
+    assert tool.exists(), f"{tool} is missing: run scripts/build"
+    res = subprocess.run([str(tool), "100:1", "2000:2"], capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    for entries, mb in (("100", "1"), ("2000", "2")):
+        m = re.search(rf"^\| {entries} \| {mb} MB \| (\d+) \| (\d+) to (\d+) \|$", res.stdout, re.M)
+        assert m, res.stdout
+        median, low, high = (int(x) for x in m.groups())
+        assert 0 < low <= median <= high, res.stdout
+    for bad in ("100", "100:x", "0:1", "100:0", "100:1x"):
+        res = subprocess.run([str(tool), bad], capture_output=True, text=True, timeout=60)
+        assert res.returncode == 2 and "usage" in res.stderr and not res.stdout, (bad, res)
