@@ -28,10 +28,11 @@ char *wos_sanitize_value(apr_pool_t *p, const char *v)
 }
 
 /*
- * Whether @p n bytes hold one is_control() picks, eight at a time: the identity is built on every shared-cache hit, and lists
- * (permissions) run long. A word has a byte below k when (x - k*ones) & ~x
- * has a high bit set; 0x7f is the zero byte of x ^ 0x7f*ones. Bytes from
- * 0x80 (UTF-8) never count.
+ * Whether @p n bytes hold one is_control() picks, eight at a time: the
+ * identity is built on every shared-cache hit, and lists (permissions) run
+ * long. A word has a byte below k when (x - k*ones) & ~x has a high bit set;
+ * 0x7f is the zero byte of x ^ 0x7f*ones. Bytes from 0x80 (UTF-8) never
+ * count.
  */
 static int has_control(const unsigned char *s, apr_size_t n)
 {

@@ -9,6 +9,7 @@ After every test the error log of each httpd must hold no unexpected
 crash or sanitizer report; when a module ends, no log may contain any secret
 the module used."""
 import os
+import re
 import secrets as pysecrets
 import shutil
 import tempfile
@@ -107,8 +108,10 @@ def httpd_factory(module_dir, creds, secrets):
     created = []
 
     def make(name="httpd", mpm=None, env=None, with_module=True):
-        h = hd.Httpd(module_dir / name, mpm=mpm, env=dict(creds.env(), **(env or {})),
-                     with_module=with_module)
+        # A parameter's value may be part of the name ("maxage-bad-2s", "/a?b"):
+        # the directory takes it with anything but letters, digits, . - _ as _.
+        h = hd.Httpd(module_dir / re.sub(r"[^A-Za-z0-9._-]", "_", name), mpm=mpm,
+                     env=dict(creds.env(), **(env or {})), with_module=with_module)
         created.append(h)
         return h
 

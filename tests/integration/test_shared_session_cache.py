@@ -193,7 +193,7 @@ def test_graceful_restart_starts_a_working_table(shared, make_session):
     ("65G", "more than the largest size"),
 ])
 def test_configtest_refuses_bad_sizes(httpd_factory, wos_server_conf, value, says):
-    h = httpd_factory("bad-size-" + "".join(ch if ch.isalnum() else "_" for ch in value))
+    h = httpd_factory(f"bad-size-{value}")
     rc, out = h.configtest(wos_server_conf + f"WorkOSSessionCacheSize {value}\n")
     assert rc != 0
     assert says in out
