@@ -118,13 +118,16 @@ def warm(h, url, script_path, n, opts, log):
 
 
 def one_round(urls, lua, opts):
-    """{key: req/s} of one round: opts.seconds for each URL, in slices of
-    SLICE seconds taken in turn (none, wos, none, wos, ...). The host's slow
-    spells last seconds to tens of seconds; with one run per side they fell
-    on one side only and moved a round's ratio by up to 20 %."""
-    length = min(SLICE, opts.seconds)
+    """{key: req/s} of one round: opts.sweep_seconds for each URL, in slices
+    of SLICE seconds taken in turn (none, wos, none, wos, ...). The host's
+    slow spells last seconds to tens of seconds; with one run per side they
+    fell on one side only and moved a round's ratio by up to 20 %. What
+    remains is each slice's own spread (about 5 % of a 2-s slice's req/s
+    when wrk shares 2 CPUs with httpd, bench/README.md), which only more
+    slices average out: hence 24 s, not 8, per side and round."""
+    length = min(SLICE, opts.sweep_seconds)
     done = {key: [0, 0.0] for key in urls}
-    for _ in range(max(1, round(opts.seconds / length))):
+    for _ in range(max(1, round(opts.sweep_seconds / length))):
         for key, url in urls.items():
             res = wrk.run(url, lua, length, opts.wrk_threads, opts.conns)
             done[key][0] += res["requests"]
@@ -140,18 +143,22 @@ def one_size(site, h, n, opts, log):
     wrk.run(none, lua, max(opts.warmup, 1), opts.wrk_threads, opts.conns)
     warm(h, wos, lua, n, opts, log)
     before = status(h)
-    runs = {"none": [], "wos": []}
+    urls = {"none": none, "wos": wos}
+    if n == opts.sweep_control:
+        urls["again"] = none        # the control: the baseline measured twice
+    runs = {key: [] for key in urls}
     for r in range(opts.sweep_rounds):
-        rps = one_round({"none": none, "wos": wos}, lua, opts)
+        rps = one_round(urls, lua, opts)
         for key, value in rps.items():
             runs[key].append(value)
-        log(f"sweep {n} sessions, round {r + 1}/{opts.sweep_rounds}: none {rps['none']:.0f}, "
-            f"wos {rps['wos']:.0f} req/s")
+        log(f"sweep {n} sessions, round {r + 1}/{opts.sweep_rounds}: "
+            + ", ".join(f"{key} {value:.0f}" for key, value in rps.items()) + " req/s")
     after = status(h)
     cookie_file.unlink()
     table = after["shared_session_cache"]
     med = {k: statistics.median(v) for k, v in runs.items()}
     return {"n": n, "none": med["none"], "wos": med["wos"], "ratio": med["wos"] / med["none"],
+            "control": med["again"] / med["none"] if "again" in med else None,
             "all": runs, "rss": [rss_kb(p) for p in h.children()],
             "table": table, "evicted": table["evictions"]
             - before["shared_session_cache"]["evictions"],
@@ -241,8 +248,8 @@ def render_instructions(rows, opts):
 
 def render(rows, opts):
     lines = [f"Many sessions (issue 20): wrk -t{opts.wrk_threads} -c{opts.conns}, "
-             f"{opts.seconds} s per location and round in slices of "
-             f"{min(SLICE, opts.seconds)} s taken in turn, each request one of N cookies in "
+             f"{opts.sweep_seconds} s per location and round in slices of "
+             f"{min(SLICE, opts.sweep_seconds)} s taken in turn, each request one of N cookies in "
              f"turn, the same cookies to both locations, medians of {opts.sweep_rounds} "
              "rounds, every session verified once before measuring",
              "",
@@ -266,6 +273,15 @@ def render(rows, opts):
         lines.append(f"  {r['n']:>7,}: " + " ".join(f"{a:.0f}/{b:.0f}" for a, b in pairs)
                      + "   ratios " + " ".join(f"{x:.3f}" for x in own)
                      + f", median {statistics.median(own):.3f}")
+    for r in rows:
+        if r["control"] is not None:
+            again = r["all"]["again"]
+            lines.append("")
+            lines.append(f"Control, {r['n']:,} sessions: no authentication measured a second "
+                         "time in the same turns (none, WorkOS, none again): how far the method "
+                         "strays with nothing to measure")
+            lines.append(f"  ratio of the medians {r['control']:.3f}; rounds "
+                         + " ".join(f"{b / a:.3f}" for a, b in zip(r["all"]["none"], again)))
     lines.append("")
     for n, want in GOALS.items():
         row = next((r for r in rows if r["n"] == n), None)

@@ -39,7 +39,7 @@ def report(tmp_path_factory):
     cmd = [sys.executable, str(TOP / "bench" / "run"), "--quick", "--rounds", "1",
            "--seconds", "1", "--warmup", "1", "--conns", "4", "--threads", "8",
            "--rss-requests", "2000", "--storm-sessions", "4", "--storm-concurrency", "2",
-           "--instr-requests", "3", "--sweep", "1,20", "--sweep-rounds", "1",
+           "--instr-requests", "3", "--sweep", "1,20", "--sweep-rounds", "1", "--sweep-control", "20",
            "--no-isolate", "--time-limit", "500", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=560,
                          env=dict(os.environ, WOS_BUILDDIR=str(build)))
@@ -67,6 +67,16 @@ def test_sweep_covers_each_size(report):
     sweep = report[report.index("Many sessions (issue 20)"):]
     for n in ("1", "20"):
         assert re.search(rf"^\| {n} \| [^|]+ \| \d+ \| \d+ \| \d\.\d{{3}} \|", sweep, re.M), sweep
+
+
+def test_sweep_control_at_its_size(report):
+    """The control (no authentication against itself, in the same turns) is
+    reported for the size asked, with a ratio for each round."""
+    m = re.search(r"^Control, 20 sessions: .*\n  ratio of the medians (\d\.\d{3}); rounds "
+                  r"(\d\.\d{3})$", report, re.M)
+    assert m, report
+    assert float(m.group(1)) > 0 and float(m.group(2)) > 0, report
+    assert not re.search(r"^Control, 1 ", report, re.M), report
 
 
 def test_sweep_instructions_cover_each_case(report):
