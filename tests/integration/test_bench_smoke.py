@@ -39,7 +39,8 @@ def report(tmp_path_factory):
     cmd = [sys.executable, str(TOP / "bench" / "run"), "--quick", "--rounds", "1",
            "--seconds", "1", "--warmup", "1", "--conns", "4", "--threads", "8",
            "--rss-requests", "2000", "--storm-sessions", "4", "--storm-concurrency", "2",
-           "--instr-requests", "3", "--sweep", "1,20", "--sweep-rounds", "1", "--sweep-control", "20",
+           "--instr-requests", "3", "--sweep", "1,20", "--sweep-rounds", "1",
+           "--sweep-control", "20",
            "--no-isolate", "--time-limit", "500", "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=560,
                          env=dict(os.environ, WOS_BUILDDIR=str(build)))
