@@ -119,7 +119,7 @@ def warm(h, url, script_path, n, opts, log):
 
 def one_round(urls, lua, opts):
     """{key: req/s} of one round: opts.sweep_seconds for each URL, in slices
-    of SLICE seconds taken in turn (none, wos, none, wos, ...). The host's
+    of SLICE seconds taken in turn (none, wos[, again], none, ...). The host's
     slow spells last seconds to tens of seconds; with one run per side they
     fell on one side only and moved a round's ratio by up to 20 %. What
     remains is each slice's own spread (about 5 % of a 2-s slice's req/s
@@ -273,15 +273,17 @@ def render(rows, opts):
         lines.append(f"  {r['n']:>7,}: " + " ".join(f"{a:.0f}/{b:.0f}" for a, b in pairs)
                      + "   ratios " + " ".join(f"{x:.3f}" for x in own)
                      + f", median {statistics.median(own):.3f}")
-    for r in rows:
-        if r["control"] is not None:
-            again = r["all"]["again"]
-            lines.append("")
-            lines.append(f"Control, {r['n']:,} sessions: no authentication measured a second "
-                         "time in the same turns (none, WorkOS, none again): how far the method "
-                         "strays with nothing to measure")
-            lines.append(f"  ratio of the medians {r['control']:.3f}; rounds "
-                         + " ".join(f"{b / a:.3f}" for a, b in zip(r["all"]["none"], again)))
+    control = next((r for r in rows if r["control"] is not None), None)
+    if control:
+        lines += ["", f"Control, {control['n']:,} sessions: no authentication measured a second "
+                  "time in the same turns (none, WorkOS, none again): how far the method "
+                  "strays with nothing to measure",
+                  f"  ratio of the medians {control['control']:.3f}; rounds "
+                  + " ".join(f"{b / a:.3f}" for a, b in zip(control["all"]["none"],
+                                                             control["all"]["again"]))]
+    elif opts.sweep_control:
+        lines += ["", f"Control: not measured ({opts.sweep_control:,} sessions, "
+                  "--sweep-control, is not one of the sizes)"]
     lines.append("")
     for n, want in GOALS.items():
         row = next((r for r in rows if r["n"] == n), None)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -78,6 +79,28 @@ def test_sweep_control_at_its_size(report):
     assert m, report
     assert float(m.group(1)) > 0 and float(m.group(2)) > 0, report
     assert not re.search(r"^Control, 1 ", report, re.M), report
+
+
+def test_sweep_control_missing_is_said():
+    """A control size that is not one of the sweep's sizes is reported as not
+    measured, not left out in silence."""
+    sys.path.insert(0, str(TOP / "bench"))
+    keep, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        from benchlib.sweep import render
+    finally:
+        sys.dont_write_bytecode = keep
+    opts = SimpleNamespace(wrk_threads=2, conns=32, sweep_seconds=24, sweep_rounds=1,
+                           sweep_control=100)
+    row = {"n": 1, "settings": "defaults", "none": 10.0, "wos": 9.0, "ratio": 0.9,
+           "control": None, "verified": 0, "rss": [], "evicted": 0,
+           "table": {"bytes": 1, "capacity": 1, "entries": 1},
+           "all": {"none": [10.0], "wos": [9.0]}}
+    out = render([row], opts)
+    assert "Control: not measured (100 sessions, --sweep-control, is not one of the sizes)" \
+        in out, out
+    assert "Control:" not in render([row], SimpleNamespace(**dict(vars(opts),
+                                                                 sweep_control=0)))
 
 
 def test_sweep_instructions_cover_each_case(report):
